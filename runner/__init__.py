@@ -1,0 +1,3 @@
+"""checkrun: declarative acceptance tests for asynchronous inference endpoints."""
+
+__version__ = "0.1.0"

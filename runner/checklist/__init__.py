@@ -1,0 +1,1 @@
+"""The checklist language: YAML -> validated model. Knows nothing about AWS."""

@@ -1,0 +1,1 @@
+"""Execution: checklist model -> results. Knows nothing about any particular action."""

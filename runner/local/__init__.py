@@ -1,0 +1,1 @@
+"""The embedded local stack: moto's AWS server plus checkrun's SageMaker runtime, one port."""

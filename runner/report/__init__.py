@@ -1,0 +1,1 @@
+"""Renderers: RunResult -> JUnit XML, HTML, JSON, metrics. They read only RunResult."""
