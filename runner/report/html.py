@@ -1,0 +1,357 @@
+"""The HTML sign-off report: one self-contained file (inline CSS and SVG, no network).
+
+`build_view()` turns a RunResult into a view-model (every decision about what to show,
+in which order, with which mark, colour and chart geometry is made here);
+`templates/signoff.html.j2` only formats it, with Jinja2 autoescaping on, so model
+output such as ``<script>`` is shown as text.
+
+Evidence keys the report understands (actions record them in StepResult.evidence;
+any other key is shown as-is in the step's evidence table):
+
+- ``inference_id``, ``request_id``; S3 URIs under any key (values starting ``s3://``)
+- ``detected_by`` (``notification`` / ``s3-poll``), ``wait_seconds`` (submit -> result),
+  ``requests`` (S3/SQS requests spent waiting): the "Waiting for results" table
+- ``cold_start_seconds`` (first invocation after a deploy) and ``warm_seconds`` (an
+  invocation on a warm endpoint): the cold-start vs warm chart
+- ``diff``: the deepdiff text of a comparison, shown preformatted
+- StepResult.latency (repeated/parallel steps): the latency distribution charts
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from runner.engine.results import Decision, RunResult, Status, StepResult, TestResult
+from runner.report.charts import (
+    Bar,
+    LatencyChart,
+    TimelineChart,
+    cold_warm_bars,
+    latency_chart,
+    timeline_chart,
+)
+from runner.report.junit import failure_message
+
+_TEMPLATES = Path(__file__).parent / "templates"
+OUTPUT_LIMIT = 1500  # characters of a step's output shown inline; result.json has all
+
+DECISION_TEXT = {
+    Decision.APPROVED: ("approved", "Ready for production"),
+    Decision.NEEDS_WORK: ("needs-work", "Issues to resolve"),
+    Decision.BLOCKED: ("blocked", "Critical issues"),
+}
+MARKS = {
+    True: ("✔", "met", "criterion met"),
+    False: ("✘", "unmet", "criterion not met"),
+    None: ("–", "na", "not evaluated"),
+}
+STATUS_LABEL = {
+    Status.PASSED: "PASSED",
+    Status.FAILED: "FAILED",
+    Status.BLOCKED: "BLOCKED",
+    Status.SKIPPED: "SKIPPED",
+}
+SIGNOFF_FIELDS = (
+    ("tester", "Tested by"),
+    ("environment", "Environment"),
+    ("model_version", "Model version"),
+    ("date", "Date"),
+)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    key: str
+    value: str
+    kind: str  # "uri" | "code" | "block" | "text"
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    text: str
+    mark: str
+    cls: str
+    label: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    name: str
+    action: str
+    status: str
+    cls: str
+    duration: str
+    attempts: int
+    timed_out: bool
+    evidence: list[EvidenceItem]
+    expectations: list[CriterionView]
+    error: str
+    output: str
+    latency: str
+    log: list[str]
+
+
+@dataclass(frozen=True)
+class TestView:
+    id: str
+    anchor: str
+    title: str
+    status: str
+    cls: str
+    duration: str
+    critical: bool
+    reason: str
+    criteria: list[CriterionView]
+    steps: list[StepView]
+
+
+@dataclass(frozen=True)
+class WaitRow:
+    test: str
+    step: str
+    detected_by: str
+    wait: str
+    requests: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Issue:
+    test_id: str
+    anchor: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    description: str
+    decision: str
+    decision_cls: str
+    decision_text: str
+    header: list[tuple[str, str]]
+    totals: list[tuple[str, int, str]]
+    passed: int
+    counted: int
+    duration: str
+    interrupted: bool
+    tests: list[TestView]
+    timeline: TimelineChart
+    latency: list[LatencyChart]
+    cold_warm: list[Bar]
+    waits: list[WaitRow]
+    notes: str
+    issues: list[Issue]
+    signoff: list[tuple[str, str]]
+    decisions: list[tuple[str, bool, str]]
+    generated: str
+    environment: list[tuple[str, str]] = field(default_factory=list)
+
+
+def render_html(result: RunResult) -> str:
+    """The complete HTML document for a run."""
+    env = Environment(
+        loader=FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("signoff.html.j2").render(view=build_view(result))
+
+
+def build_view(result: RunResult) -> ReportView:
+    """Everything the template shows, decided here."""
+    cls, text = DECISION_TEXT[result.decision]
+    totals = result.totals
+    signoff = dict(result.signoff)
+    date = signoff.get("date") or _date(result.started_at)
+    return ReportView(
+        title=result.checklist,
+        description=result.description,
+        decision=result.decision.value,
+        decision_cls=cls,
+        decision_text=text,
+        header=[
+            ("Checklist", result.checklist),
+            ("File", result.checklist_path),
+            ("Target", result.target),
+            ("Profile", result.profile),
+            ("Region", result.region or "—"),
+            ("Environment", signoff.get("environment", "") or "—"),
+            ("Model version", signoff.get("model_version", "") or "—"),
+            ("Tester", signoff.get("tester", "") or "—"),
+            ("Date", date),
+            ("Run ID", result.run_id),
+        ],
+        totals=[
+            ("Passed", totals["passed"], "passed"),
+            ("Failed", totals["failed"], "failed"),
+            ("Blocked", totals["blocked"], "blocked"),
+            ("Skipped", totals["skipped"], "skipped"),
+        ],
+        passed=totals["passed"],
+        counted=totals["total"],
+        duration=_seconds(result.duration),
+        interrupted=result.interrupted,
+        tests=[_test_view(t) for t in result.tests],
+        timeline=timeline_chart(result),
+        latency=[
+            latency_chart(f"{t.id} / {s.name}", s.latency)
+            for t in result.tests
+            for s in t.steps
+            if s.latency is not None
+        ],
+        cold_warm=cold_warm_bars(result),
+        waits=_waits(result),
+        notes=signoff.get("notes", ""),
+        issues=_issues(result),
+        signoff=[
+            (label, signoff.get(key, "") or ("" if key != "date" else date))
+            for key, label in SIGNOFF_FIELDS
+        ],
+        decisions=[(d.value, d is result.decision, DECISION_TEXT[d][1]) for d in Decision],
+        generated=_date(result.finished_at),
+        environment=sorted((str(k), str(v)) for k, v in result.environment.items()),
+    )
+
+
+def _test_view(test: TestResult) -> TestView:
+    reason = test.reason or ""
+    if test.status is Status.FAILED and not reason:
+        reason = failure_message(test)
+    return TestView(
+        id=test.id,
+        anchor=f"test-{test.id}",
+        title=test.title or test.id,
+        status=STATUS_LABEL[test.status],
+        cls=test.status.value,
+        duration=_seconds(test.duration) if test.started_at else "not run",
+        critical=test.critical,
+        reason=reason,
+        criteria=[
+            _criterion(c.text, c.passed, c.expectation.message if c.expectation else "")
+            for c in test.criteria
+        ],
+        steps=[_step_view(s) for s in test.steps],
+    )
+
+
+def _criterion(text: str, passed: bool | None, detail: str) -> CriterionView:
+    mark, cls, label = MARKS[passed]
+    return CriterionView(text=text, mark=mark, cls=cls, label=label, detail=detail)
+
+
+def _step_view(step: StepResult) -> StepView:
+    latency = ""
+    if step.latency is not None:
+        lat = step.latency
+        latency = (
+            f"{lat.count} calls ({lat.parallel} in parallel, {lat.failures} failed): "
+            f"min {lat.min:.2f} s, p50 {lat.p50:.2f} s, p95 {lat.p95:.2f} s, "
+            f"max {lat.max:.2f} s"
+        )
+    return StepView(
+        name=step.name,
+        action=step.action,
+        status=STATUS_LABEL[step.status],
+        cls=step.status.value,
+        duration=_seconds(step.duration),
+        attempts=step.attempts,
+        timed_out=step.timed_out,
+        evidence=[_evidence(str(k), v) for k, v in step.evidence.items()],
+        expectations=[_criterion(e.message, e.passed, "") for e in step.expectations],
+        error=(f"{step.error_code}: " if step.error_code else "") + (step.error or "")
+        if step.error
+        else "",
+        output=_output(step.output),
+        latency=latency,
+        log=list(step.log),
+    )
+
+
+def _evidence(key: str, value: Any) -> EvidenceItem:
+    if key == "diff" or (isinstance(value, str) and "\n" in value):
+        return EvidenceItem(key, value if isinstance(value, str) else _json(value), "block")
+    if isinstance(value, (dict, list)):
+        return EvidenceItem(key, _json(value), "block")
+    if isinstance(value, float):
+        unit = " s" if key.endswith("seconds") else ""
+        return EvidenceItem(key, f"{value:.2f}{unit}", "text")
+    text = str(value)
+    if text.startswith(("s3://", "https://", "http://", "arn:")):
+        return EvidenceItem(key, text, "uri")
+    if key.endswith("_id"):
+        return EvidenceItem(key, text, "code")
+    return EvidenceItem(key, text, "text")
+
+
+def _output(output: Any) -> str:
+    if output is None:
+        return ""
+    text = output if isinstance(output, str) else _json(output)
+    if len(text) > OUTPUT_LIMIT:
+        more = len(text) - OUTPUT_LIMIT
+        text = text[:OUTPUT_LIMIT] + f"\n… ({more} more characters in result.json)"
+    return text
+
+
+def _waits(result: RunResult) -> list[WaitRow]:
+    rows = []
+    for test in result.tests:
+        for step in test.steps:
+            ev = step.evidence
+            seconds = ev.get("wait_seconds", ev.get("cold_start_seconds", ev.get("warm_seconds")))
+            if "detected_by" not in ev and seconds is None:
+                continue
+            rows.append(
+                WaitRow(
+                    test=test.id,
+                    step=step.name,
+                    detected_by=str(ev.get("detected_by", "—")),
+                    wait=_seconds(float(seconds)) if isinstance(seconds, (int, float)) else "—",
+                    requests=str(ev.get("requests", "—")),
+                    attempts=step.attempts,
+                )
+            )
+    return rows
+
+
+def _issues(result: RunResult) -> list[Issue]:
+    """Every unmet criterion of a failed test (or its failure reason), and each blocked test."""
+    issues: list[Issue] = []
+    for test in result.tests:
+        anchor = f"test-{test.id}"
+        if test.status is Status.FAILED:
+            unmet = [c for c in test.criteria if c.passed is False]
+            texts = [
+                c.text + (f" — {c.expectation.message}" if c.expectation else "") for c in unmet
+            ] or [failure_message(test)]
+            issues.extend(Issue(test.id, anchor, test.title, t) for t in texts)
+        elif test.status is Status.BLOCKED:
+            issues.append(Issue(test.id, anchor, test.title, test.reason or "blocked"))
+    return issues
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _seconds(value: float) -> str:
+    if value >= 120:
+        return f"{int(value // 60)} min {value % 60:.0f} s"
+    if value >= 10:
+        return f"{value:.1f} s"
+    return f"{value:.2f} s"
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
