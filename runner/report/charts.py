@@ -82,13 +82,15 @@ def nice_step(span: float, target_ticks: int = 6) -> float:
 
 
 def _ticks(span: float, plot_w: float, offset: float) -> list[Tick]:
-    step = nice_step(span)
+    """Ticks in round seconds, or in round minutes once the span passes three minutes."""
+    minutes = span >= 180
+    step = nice_step(span / 60) * 60 if minutes else nice_step(span)
     out = []
     n = 0
     while n * step <= span * 1.0001:
         value = n * step
-        label = f"{value:g} s" if step < 60 or value == 0 else f"{value / 60:g} min"
-        out.append(Tick(x=offset + value / span * plot_w, label=label))
+        label = f"{value / 60:g} min" if minutes and value else f"{value:g} s"
+        out.append(Tick(x=round(offset + value / span * plot_w, 2), label=label))
         n += 1
     return out
 
@@ -137,7 +139,7 @@ def latency_chart(title: str, lat: LatencySummary) -> LatencyChart:
     return LatencyChart(
         title=title,
         width=WIDTH,
-        height=64,
+        height=78,
         label_w=LABEL_W,
         min_x=x(lat.min),
         max_x=x(lat.max),
@@ -154,6 +156,7 @@ def latency_chart(title: str, lat: LatencySummary) -> LatencyChart:
     )
 
 
+COLD_LABEL_W = 320.0  # "test / step" labels are long
 COLD_KEY = "cold_start_seconds"
 WARM_KEY = "warm_seconds"
 
@@ -168,7 +171,7 @@ def cold_warm_bars(result: RunResult) -> list[Bar]:
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     found.append((f"{test.id} / {step.name}", float(value), cls))
     top = max((v for _, v, _ in found), default=0.0) or 1.0
-    plot_w = WIDTH - LABEL_W - 120
+    plot_w = WIDTH - COLD_LABEL_W - 120
     return [
         Bar(
             label=label,

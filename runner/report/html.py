@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from runner.engine.results import Decision, RunResult, Status, StepResult, TestResult
 from runner.report.charts import (
+    COLD_LABEL_W,
     Bar,
     LatencyChart,
     TimelineChart,
@@ -39,7 +40,9 @@ from runner.report.charts import (
 from runner.report.junit import failure_message
 
 _TEMPLATES = Path(__file__).parent / "templates"
-OUTPUT_LIMIT = 1500  # characters of a step's output shown inline; result.json has all
+# Characters of a step's output shown inline (result.json has it all): a passing step's
+# output is context, a failing step's output is the evidence.
+OUTPUT_LIMIT = {Status.PASSED: 400, Status.FAILED: 3000}
 
 DECISION_TEXT = {
     Decision.APPROVED: ("approved", "Ready for production"),
@@ -154,6 +157,7 @@ class ReportView:
     decisions: list[tuple[str, bool, str]]
     generated: str
     environment: list[tuple[str, str]] = field(default_factory=list)
+    cold_label_w: float = COLD_LABEL_W
 
 
 def render_html(result: RunResult) -> str:
@@ -272,9 +276,10 @@ def _step_view(step: StepResult) -> StepView:
         error=(f"{step.error_code}: " if step.error_code else "") + (step.error or "")
         if step.error
         else "",
-        output=_output(step.output),
+        output=_output(step.output, OUTPUT_LIMIT.get(step.status, 400)),
         latency=latency,
-        log=list(step.log),
+        # Passing steps' logs stay in result.json and JUnit system-out.
+        log=list(step.log) if step.status is Status.FAILED else [],
     )
 
 
@@ -294,13 +299,12 @@ def _evidence(key: str, value: Any) -> EvidenceItem:
     return EvidenceItem(key, text, "text")
 
 
-def _output(output: Any) -> str:
+def _output(output: Any, limit: int) -> str:
     if output is None:
         return ""
     text = output if isinstance(output, str) else _json(output)
-    if len(text) > OUTPUT_LIMIT:
-        more = len(text) - OUTPUT_LIMIT
-        text = text[:OUTPUT_LIMIT] + f"\n… ({more} more characters in result.json)"
+    if len(text) > limit:
+        text = text[:limit] + f"\n… ({len(text) - limit} more characters in result.json)"
     return text
 
 

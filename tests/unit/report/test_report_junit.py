@@ -56,7 +56,8 @@ def test_junit_reads_back_with_junitparser(tmp_path: Path) -> None:
     assert failure.message == "Scores match (within 0.001 tolerance)"
     assert "compare (core.compare)" in (failure.text or "")
     assert cases["deploy: Deploy async endpoint"].is_passed
-    assert "async-invocations -> 202" in (cases["deploy: Deploy async endpoint"].system_out or "")
+    wait = cases["wait-result: Wait for result"]
+    assert "async-invocations -> 202" in (wait.system_out or "")
     props = {p.name: p.value for p in suite.properties()}
     assert props["decision"] == "NEEDS WORK"
     assert props["run_id"] == run.run_id
