@@ -101,4 +101,6 @@ def get(name: str) -> ActionSpec | None:
     """The action called `name`, importing its family on first use; None if unknown."""
     if name not in _ACTIONS:
         load_family(family_of(name))
+    if name not in _ACTIONS and "." not in name:
+        load_family(name)  # a family may register one bare step type named after it ("cleanup")
     return _ACTIONS.get(name)

@@ -1,0 +1,501 @@
+"""SageMaker control-plane step types: package, deploy (async or real-time), describe, delete.
+
+Invocation and waiting (`invoke_async`, `invoke`, `wait_result`, ...) live in
+`sagemaker_runtime.py`, imported at the bottom so one entry point loads the family.
+
+Names are derived from the endpoint name (which carries the run id): model
+`<endpoint>-model`, config `<endpoint>-config`, topics `<endpoint>-success` /
+`-error`, queue `<endpoint>-results`. Each resource is written to the ledger
+before it is created, and tagged with the run id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.actions import s3 as s3_actions
+from runner.actions.aws import AwsClients, call, clients, is_not_found, jsonable
+from runner.actions.registry import ActionOutput, action
+from runner.engine.context import StepContext
+from runner.errors import ActionError
+
+ENDPOINTS_KEY = "sagemaker.endpoints"  # ctx.run.shared: endpoint name -> EndpointInfo dict
+LOCAL_IMAGE = "checkrun/local-inference:latest"  # the local stack ignores the image
+MAX_NAME = 63
+
+
+def derived_name(endpoint: str, suffix: str, limit: int = MAX_NAME) -> str:
+    """`<endpoint><suffix>` within SageMaker's 63-character limit (hash-shortened if needed)."""
+    name = endpoint + suffix
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha1(endpoint.encode()).hexdigest()[:8]
+    return endpoint[: limit - len(suffix) - 9] + "-" + digest + suffix
+
+
+def endpoint_info(ctx: StepContext, endpoint: str) -> dict[str, Any] | None:
+    return ctx.run.shared.get(ENDPOINTS_KEY, {}).get(endpoint)
+
+
+def sm_tags(ctx: StepContext) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in s3_actions.run_tags(ctx).items()]
+
+
+# -- package_model ---------------------------------------------------------------------------
+
+
+class PackageArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str  # a local model folder (model files at its root, handler in code/)
+    uri: str  # where model.tar.gz goes: s3://bucket/key
+    build: list[str] | None = None  # command run in a copy of the folder first ("python" = ours)
+
+
+def build_archive(source: Path, build: list[str] | None, dest: Path) -> list[str]:
+    """Copy the folder, run its build command in the copy, tar it; returns the member names."""
+    if not source.is_dir():
+        raise ActionError(f"model folder not found: {source}", code="FileNotFound")
+    with tempfile.TemporaryDirectory(prefix="checkrun-model-") as tmp:
+        stage = Path(tmp) / "model"
+        shutil.copytree(source, stage, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if build:
+            argv = [sys.executable if build[0] in ("python", "python3") else build[0], *build[1:]]
+            proc = subprocess.run(argv, cwd=stage, capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                raise ActionError(
+                    f"model build command failed ({proc.returncode}): {proc.stderr.strip()[-500:]}",
+                    code="BuildFailed",
+                )
+        names: list[str] = []
+        with tarfile.open(dest, "w:gz") as tar:
+            for path in sorted(stage.rglob("*")):
+                if "__pycache__" in path.parts:
+                    continue
+                arcname = path.relative_to(stage).as_posix()
+                tar.add(path, arcname=arcname, recursive=False)
+                names.append(arcname)
+    return names
+
+
+@action("sagemaker.package_model", args=PackageArgs)
+def package_model(args: PackageArgs, ctx: StepContext) -> ActionOutput:
+    """A local model folder -> model.tar.gz -> S3 (bucket created if missing)."""
+    bucket, key = s3_actions.parse_uri(args.uri)
+    s3_actions.ensure_bucket(ctx, bucket)
+    with tempfile.TemporaryDirectory(prefix="checkrun-pkg-") as tmp:
+        archive = Path(tmp) / "model.tar.gz"
+        members = build_archive(ctx.run.resolve_path(args.source), args.build, archive)
+        data = archive.read_bytes()
+    out = s3_actions.upload(ctx, bucket, key, data, "application/x-gzip")
+    value = {
+        "model_data": out["uri"],
+        "size": out["size"],
+        "sha256": out["sha256"],
+        "files": members,
+    }
+    return ActionOutput(value, evidence={"model_data": out["uri"], "size": out["size"]})
+
+
+# -- deploy ----------------------------------------------------------------------------------
+
+
+class DeployArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str
+    model_data: str
+    image: str | None = None  # required on AWS: a framework inference image for the region
+    role_arn: str | None = None  # required on AWS
+    instance_type: str = "ml.m5.large"
+    instance_count: int = Field(default=1, ge=1)
+    environment: dict[str, str] = Field(default_factory=dict)
+    wait: bool = True
+    timeout: float = Field(default=1800.0, gt=0)
+
+
+class DeployAsyncArgs(DeployArgs):
+    output_path: str
+    failure_path: str | None = None  # default: <output_path>-failures/
+    input_path: str | None = None  # where invoke_async uploads inputs; default: <bucket>/...-input/
+    notifications: bool = True  # SNS success/error topics + an SQS queue the runner listens on
+    include_response: bool = True  # IncludeInferenceResponseIn both topics (<= 128 KB bodies)
+    max_concurrent_invocations: int = Field(default=4, ge=1, le=1000)
+    info_file: str = "async_endpoint_info.json"
+
+
+def _role_arn(args: DeployArgs, aws: AwsClients) -> str:
+    if args.role_arn:
+        return args.role_arn
+    if aws.target == "aws" and not aws.endpoint_url:
+        raise ActionError(
+            "role_arn is required on AWS (an execution role that can read the model and write "
+            "the output paths)",
+            code="MissingRoleArn",
+        )
+    return f"arn:aws:iam::{aws.account}:role/checkrun-local-execution"
+
+
+def _image(args: DeployArgs, aws: AwsClients) -> str:
+    if args.image:
+        return args.image
+    if aws.target == "aws" and not aws.endpoint_url:
+        raise ActionError(
+            "image is required on AWS (a framework inference image URI for the region)",
+            code="MissingImage",
+        )
+    return LOCAL_IMAGE
+
+
+def create_model_and_config(
+    ctx: StepContext, args: DeployArgs, async_config: dict[str, Any] | None
+) -> tuple[str, str]:
+    """CreateModel + CreateEndpointConfig (ledgered first); returns their names."""
+    aws = clients(ctx)
+    sm = aws.client("sagemaker")
+    model_name = derived_name(args.endpoint, "-model")
+    config_name = derived_name(args.endpoint, "-config")
+    ctx.run.ledger.record("sagemaker:model", model_name, aws.region)
+    call(
+        f"create model {model_name}",
+        sm.create_model,
+        ModelName=model_name,
+        PrimaryContainer={
+            "Image": _image(args, aws),
+            "ModelDataUrl": args.model_data,
+            "Environment": args.environment,
+        },
+        ExecutionRoleArn=_role_arn(args, aws),
+        Tags=sm_tags(ctx),
+    )
+    ctx.run.ledger.record("sagemaker:endpoint-config", config_name, aws.region)
+    config: dict[str, Any] = {
+        "EndpointConfigName": config_name,
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model_name,
+                "InstanceType": args.instance_type,
+                "InitialInstanceCount": args.instance_count,
+            }
+        ],
+        "Tags": sm_tags(ctx),
+    }
+    if async_config is not None:
+        config["AsyncInferenceConfig"] = async_config
+    call(f"create endpoint config {config_name}", sm.create_endpoint_config, **config)
+    return model_name, config_name
+
+
+def create_endpoint(ctx: StepContext, endpoint: str, config_name: str) -> None:
+    aws = clients(ctx)
+    ctx.run.ledger.record("sagemaker:endpoint", endpoint, aws.region)
+    call(
+        f"create endpoint {endpoint}",
+        aws.client("sagemaker").create_endpoint,
+        EndpointName=endpoint,
+        EndpointConfigName=config_name,
+        Tags=sm_tags(ctx),
+    )
+
+
+def wait_in_service(ctx: StepContext, endpoint: str, timeout: float) -> dict[str, Any]:
+    """Poll DescribeEndpoint (100 ms growing to 15 s) until InService; Failed raises."""
+    sm = clients(ctx).client("sagemaker")
+    clock = ctx.run.clock
+    start = clock.monotonic()
+    limit = min(timeout, ctx.remaining() or timeout)
+    delay, last = 0.1, ""
+    while True:
+        desc = call(f"describe endpoint {endpoint}", sm.describe_endpoint, EndpointName=endpoint)
+        status = desc["EndpointStatus"]
+        elapsed = clock.monotonic() - start
+        if status != last:
+            ctx.progress(f"endpoint {endpoint}: {status}", status=status, elapsed=round(elapsed, 1))
+            last = status
+        if status == "InService":
+            return dict(jsonable(desc))
+        if status in ("Failed", "OutOfService", "Deleting"):
+            reason = desc.get("FailureReason") or "no FailureReason given"
+            raise ActionError(
+                f"endpoint {endpoint} is {status}: {reason}",
+                code="EndpointFailed",
+                evidence={"endpoint": endpoint, "status": status, "failure_reason": reason},
+            )
+        if elapsed >= limit or ctx.cancelled:
+            raise ActionError(
+                f"endpoint {endpoint} still {status} after {elapsed:.0f}s", code="Timeout"
+            )
+        clock.sleep(min(delay, limit - elapsed), ctx.run.cancel)
+        delay = min(delay * 1.5, 15.0)
+
+
+def _prefix(uri: str) -> str:
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def setup_notifications(ctx: StepContext, endpoint: str) -> dict[str, str]:
+    """SNS success/error topics and one SQS queue subscribed to both (raw delivery)."""
+    aws = clients(ctx)
+    sns, sqs = aws.client("sns"), aws.client("sqs")
+    tags = sm_tags(ctx)
+    arns: dict[str, str] = {}
+    for kind in ("success", "error"):
+        name = derived_name(endpoint, f"-{kind}", 256)
+        arn = f"arn:{aws.partition}:sns:{aws.region}:{aws.account}:{name}"
+        ctx.run.ledger.record("sns:topic", arn, aws.region)
+        arns[kind] = call(f"create topic {name}", sns.create_topic, Name=name, Tags=tags)[
+            "TopicArn"
+        ]
+    queue_name = derived_name(endpoint, "-results", 80)
+    ctx.run.ledger.record("sqs:queue", queue_name, aws.region)
+    queue_url = call(
+        f"create queue {queue_name}",
+        sqs.create_queue,
+        QueueName=queue_name,
+        Attributes={"MessageRetentionPeriod": "3600", "ReceiveMessageWaitTimeSeconds": "0"},
+        tags=s3_actions.run_tags(ctx),
+    )["QueueUrl"]
+    queue_arn = f"arn:{aws.partition}:sqs:{aws.region}:{aws.account}:{queue_name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(arns.values())}},
+            }
+        ],
+    }
+    call(
+        "set queue policy",
+        sqs.set_queue_attributes,
+        QueueUrl=queue_url,
+        Attributes={"Policy": json.dumps(policy)},
+    )
+    for arn in arns.values():
+        sub = call(
+            f"subscribe queue to {arn}",
+            sns.subscribe,
+            TopicArn=arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )
+        ctx.run.ledger.record("sns:subscription", sub["SubscriptionArn"], aws.region)
+    return {"success_topic": arns["success"], "error_topic": arns["error"], "queue_url": queue_url}
+
+
+@action("sagemaker.deploy_async", args=DeployAsyncArgs)
+def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
+    """Model + endpoint config with AsyncInferenceConfig + endpoint; waits for InService."""
+    aws = clients(ctx)
+    start = ctx.run.clock.monotonic()
+    out_bucket, _ = s3_actions.parse_uri(args.output_path)
+    s3_actions.ensure_bucket(ctx, out_bucket)
+    output_path = _prefix(args.output_path)
+    failure_path = _prefix(args.failure_path or output_path.rstrip("/") + "-failures")
+    input_path = _prefix(
+        args.input_path or f"s3://{out_bucket}/async-inference-input/{ctx.run.run_id}"
+    )
+    for path in (output_path, failure_path, input_path):
+        ctx.run.ledger.record("s3:prefix", path, aws.region)
+    notify = setup_notifications(ctx, args.endpoint) if args.notifications else {}
+    output_config: dict[str, Any] = {"S3OutputPath": output_path, "S3FailurePath": failure_path}
+    if notify:
+        notification: dict[str, Any] = {
+            "SuccessTopic": notify["success_topic"],
+            "ErrorTopic": notify["error_topic"],
+        }
+        if args.include_response:
+            notification["IncludeInferenceResponseIn"] = [
+                "SUCCESS_NOTIFICATION_TOPIC",
+                "ERROR_NOTIFICATION_TOPIC",
+            ]
+        output_config["NotificationConfig"] = notification
+    async_config = {
+        "ClientConfig": {"MaxConcurrentInvocationsPerInstance": args.max_concurrent_invocations},
+        "OutputConfig": output_config,
+    }
+    model_name, config_name = create_model_and_config(ctx, args, async_config)
+    create_endpoint(ctx, args.endpoint, config_name)
+    info = {
+        "endpoint_name": args.endpoint,
+        "endpoint_config_name": config_name,
+        "model_name": model_name,
+        "model_data": args.model_data,
+        "region": aws.region,
+        "instance_type": args.instance_type,
+        "instance_count": args.instance_count,
+        "async_config": {
+            "s3_output_path": output_path,
+            "s3_failure_path": failure_path,
+            "s3_input_path": input_path,
+            "sns_topic_arn": notify.get("success_topic"),
+            "error_topic_arn": notify.get("error_topic"),
+            "queue_url": notify.get("queue_url"),
+            "max_concurrent_invocations": args.max_concurrent_invocations,
+        },
+    }
+    ctx.run.shared.setdefault(ENDPOINTS_KEY, {})[args.endpoint] = info
+    desc = wait_in_service(ctx, args.endpoint, args.timeout) if args.wait else {}
+    info["endpoint_arn"] = desc.get("EndpointArn")
+    info_path = ctx.run.report_dir / args.info_file
+    info_path.parent.mkdir(parents=True, exist_ok=True)
+    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    s3 = aws.client("s3")
+    call("check output bucket", s3.head_bucket, Bucket=out_bucket)
+    seconds = round(ctx.run.clock.monotonic() - start, 3)
+    value = dict(desc) | {
+        "ModelName": model_name,
+        "async_config": info["async_config"],
+        "info_file": str(info_path),
+        "info_file_exists": info_path.is_file(),
+        "output_path_accessible": True,
+        "deploy_seconds": seconds,
+    }
+    evidence = {"endpoint": args.endpoint, "deploy_seconds": seconds, "info_file": str(info_path)}
+    return ActionOutput(value, evidence=evidence | {"sns_topic": notify.get("success_topic")})
+
+
+@action("sagemaker.deploy", args=DeployArgs)
+def deploy(args: DeployArgs, ctx: StepContext) -> ActionOutput:
+    """A real-time endpoint (model, config, endpoint); waits for InService."""
+    start = ctx.run.clock.monotonic()
+    model_name, config_name = create_model_and_config(ctx, args, None)
+    create_endpoint(ctx, args.endpoint, config_name)
+    ctx.run.shared.setdefault(ENDPOINTS_KEY, {})[args.endpoint] = {
+        "endpoint_name": args.endpoint,
+        "endpoint_config_name": config_name,
+        "model_name": model_name,
+    }
+    desc = wait_in_service(ctx, args.endpoint, args.timeout) if args.wait else {}
+    seconds = round(ctx.run.clock.monotonic() - start, 3)
+    value = dict(desc) | {"ModelName": model_name, "deploy_seconds": seconds}
+    return ActionOutput(value, evidence={"endpoint": args.endpoint, "deploy_seconds": seconds})
+
+
+# -- describe / delete -----------------------------------------------------------------------
+
+
+class EndpointArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str
+
+
+class ConfigArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str | None = None  # the config is <endpoint>-config ...
+    name: str | None = None  # ... unless named here
+
+
+@action("sagemaker.describe_endpoint", args=EndpointArgs)
+def describe_endpoint(args: EndpointArgs, ctx: StepContext) -> dict[str, Any]:
+    """DescribeEndpoint, JSON-able."""
+    sm = clients(ctx).client("sagemaker")
+    desc = call(
+        f"describe endpoint {args.endpoint}", sm.describe_endpoint, EndpointName=args.endpoint
+    )
+    return dict(jsonable(desc))
+
+
+@action("sagemaker.describe_endpoint_config", args=ConfigArgs)
+def describe_endpoint_config(args: ConfigArgs, ctx: StepContext) -> dict[str, Any]:
+    """DescribeEndpointConfig (by name, or the endpoint's own config)."""
+    sm = clients(ctx).client("sagemaker")
+    if args.name:
+        name = args.name
+    elif args.endpoint:
+        desc = call("describe endpoint", sm.describe_endpoint, EndpointName=args.endpoint)
+        name = desc["EndpointConfigName"]
+    else:
+        raise ActionError("give `endpoint` or `name`", code="InvalidArguments")
+    cfg = call(
+        f"describe endpoint config {name}", sm.describe_endpoint_config, EndpointConfigName=name
+    )
+    return dict(jsonable(cfg))
+
+
+class DeleteArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str
+    config: bool = True  # also delete <endpoint>-config
+    model: bool = True  # also delete <endpoint>-model
+    timeout: float = Field(default=900.0, gt=0)
+
+
+def delete_endpoint_and_wait(aws: AwsClients, endpoint: str, timeout: float, clock: Any) -> bool:
+    """DeleteEndpoint, then wait until DescribeEndpoint no longer finds it; False if it was gone."""
+    sm = aws.client("sagemaker")
+    try:
+        sm.delete_endpoint(EndpointName=endpoint)
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    start, delay = clock.monotonic(), 0.1
+    while clock.monotonic() - start < timeout:
+        try:
+            sm.describe_endpoint(EndpointName=endpoint)
+        except Exception as exc:
+            if is_not_found(exc):
+                return True
+            raise
+        clock.sleep(delay)
+        delay = min(delay * 1.5, 10.0)
+    raise ActionError(f"endpoint {endpoint} still exists {timeout:g}s after delete", code="Timeout")
+
+
+@action("sagemaker.delete", args=DeleteArgs)
+def delete(args: DeleteArgs, ctx: StepContext) -> ActionOutput:
+    """Delete an endpoint (waits until it is gone) and, by default, its config and model."""
+    aws = clients(ctx)
+    sm = aws.client("sagemaker")
+    start = ctx.run.clock.monotonic()
+    deleted: list[str] = []
+    from runner.actions.aws import aws_errors
+
+    with aws_errors(f"delete endpoint {args.endpoint}"):
+        if delete_endpoint_and_wait(aws, args.endpoint, args.timeout, ctx.run.clock):
+            deleted.append(f"endpoint:{args.endpoint}")
+        ctx.run.ledger.mark_deleted("sagemaker:endpoint", args.endpoint)
+        for wanted, kind, suffix, func, key in (
+            (
+                args.config,
+                "endpoint-config",
+                "-config",
+                sm.delete_endpoint_config,
+                "EndpointConfigName",
+            ),
+            (args.model, "model", "-model", sm.delete_model, "ModelName"),
+        ):
+            if not wanted:
+                continue
+            name = derived_name(args.endpoint, suffix)
+            try:
+                func(**{key: name})
+                deleted.append(f"{kind}:{name}")
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+            ctx.run.ledger.mark_deleted(f"sagemaker:{kind}", name)
+    seconds = round(ctx.run.clock.monotonic() - start, 3)
+    return ActionOutput({"deleted": deleted, "seconds": seconds}, evidence={"deleted": deleted})
+
+
+# Importing these registers the rest of the family (invoke actions, sagemaker.cleanup).
+from runner.actions import cleanup as _cleanup  # noqa: E402
+from runner.actions import sagemaker_runtime as _runtime  # noqa: E402
+
+__all__ = ["_cleanup", "_runtime"]
