@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from sample_runs import sample_run
+
+from runner.report.metrics import render_metrics
+from runner.report.summary import render_summary
+
+_SAMPLE = re.compile(r'^[a-z_]+\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\} -?[0-9.e+]+$')
+
+
+def test_summary_shows_each_test_decision_and_paths() -> None:
+    run = sample_run("needs_work")
+    text = render_summary(run, [Path("reports/x/report.html"), Path("reports/x/junit.xml")])
+    for test in run.tests:
+        assert test.title in text
+    assert "NEEDS WORK" in text
+    assert "Tests passed: 11 / 14" in text
+    assert "report: reports/x/report.html" in text
+    assert "Scores match (within 0.001 tolerance)" in text
+
+
+def test_metrics_are_valid_exposition_text() -> None:
+    text = render_metrics(sample_run("needs_work"))
+    lines = text.splitlines()
+    helps = [line.split()[2] for line in lines if line.startswith("# HELP")]
+    assert len(helps) == len(set(helps))
+    for line in lines:
+        if not line.startswith("#"):
+            assert _SAMPLE.match(line), line
+    assert 'checkrun_decision{checklist="SageMaker async inference sign-off",' in text
+    assert 'decision="NEEDS WORK"} 1.0' in text
+    assert 'test="logs",status="failed"} 1.0' in text
+    assert "checkrun_step_latency_seconds{" in text and 'quantile="0.95"} 2.2' in text
+    assert "checkrun_cold_start_seconds{" in text
+
+
+def test_metric_labels_are_escaped() -> None:
+    run = dataclasses.replace(sample_run("approved"), checklist='say "hi"\\ now\nplease')
+    text = render_metrics(run)
+    assert 'checklist="say \\"hi\\"\\\\ now\\nplease"' in text
