@@ -1,0 +1,94 @@
+"""The `handler.test` step type through the action registry, as the engine calls it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from runner.actions import registry
+from runner.actions.registry import ActionOutput
+from runner.engine.context import RunContext, StepContext
+from runner.engine.ledger import Ledger
+from runner.errors import ActionError
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A checklist folder holding the fixture models and samples."""
+    for name in ("four_functions", "raising"):
+        shutil.copytree(FIXTURES / name, tmp_path / "models" / name)
+    shutil.copytree(FIXTURES / "payloads" / "records", tmp_path / "samples")
+    return tmp_path
+
+
+def _call(workspace: Path, **args: object) -> ActionOutput:
+    run = RunContext(
+        run_id="r1",
+        started_at=datetime.now(timezone.utc),
+        checklist_path=workspace / "checklist.yaml",
+        report_dir=workspace / "reports",
+        ledger=Ledger(None, "r1"),
+    )
+    spec = registry.get("handler.test")
+    assert spec is not None and spec.args is not None
+    result = spec.func(spec.args.model_validate(args), StepContext(run, "t", "handler.test"))
+    assert isinstance(result, ActionOutput)
+    return result
+
+
+def test_inline_fields_relative_to_the_checklist(workspace: Path) -> None:
+    out = _call(workspace, model="models/four_functions", payloads="samples")
+    assert out.value["ok"] is True
+    assert out.value["handler_name"] == "four_functions"
+    assert out.value["summary"]["end_to_end"]["passed"] == 10
+    saved = json.loads(Path(out.evidence["report"]).read_text())
+    assert saved["summary"] == out.value["summary"]
+
+
+def test_spec_file_with_inline_override(workspace: Path) -> None:
+    spec = {
+        "handler_name": "raising",
+        "model": "../models/raising",
+        "payloads": "../samples",
+        "env": {"RAISE_IN": "input_fn"},
+    }
+    (workspace / "specs").mkdir()
+    (workspace / "specs" / "raising.json").write_text(json.dumps(spec))
+    with pytest.raises(ActionError) as info:
+        _call(workspace, spec="specs/raising.json")
+    assert info.value.code == "HandlerFailed"
+    assert "deliberate failure in input_fn" in info.value.message
+    assert info.value.evidence["summary"]["input_fn"]["failed"] == 5
+    # the inline env wins over the file's: nothing raises
+    out = _call(workspace, spec="specs/raising.json", env={})
+    assert out.value["ok"] is True
+
+
+def test_expected_failure_can_be_asserted_on(workspace: Path) -> None:
+    out = _call(
+        workspace,
+        model="models/raising",
+        payloads="samples",
+        env={"RAISE_IN": "model_fn"},
+        fail_on_error=False,
+    )
+    assert out.value["ok"] is False
+    assert out.value["summary"]["model_fn"]["failed"] == 1
+
+
+def test_spec_problems_are_listed(workspace: Path) -> None:
+    with pytest.raises(ActionError) as info:
+        _call(workspace, model="models/nope.tar.gz", payloads="nothing")
+    assert info.value.code == "HandlerSpecError"
+    assert len(info.value.evidence["problems"]) == 2
+
+
+def test_needs_a_spec_or_a_model(workspace: Path) -> None:
+    with pytest.raises(ActionError, match="needs `spec` or `model`"):
+        _call(workspace, payloads="samples")
