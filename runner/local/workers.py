@@ -1,0 +1,259 @@
+"""Model-server processes: start, health-check, invoke, restart after a crash, stop.
+
+One WorkerProcess per endpoint instance runs `python -m runner.local.worker`. Its stdout and
+stderr become log events of the instance's stream. When the process dies while the endpoint is
+live, it is started again (the endpoint stays InService), as SageMaker's model server does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.local.worker import PORT_LINE
+
+
+class WorkerError(Exception):
+    """The model server could not answer (crashed, timed out, or failed to load)."""
+
+
+class WorkerLoadError(WorkerError):
+    """The model did not load; the message is the handler's own error."""
+
+
+class WorkerTimeout(WorkerError):
+    """The model server did not answer within the invocation timeout."""
+
+
+class WorkerCrashed(WorkerError):
+    """The connection to the model server broke (the process died mid-request)."""
+
+
+@dataclass(frozen=True)
+class WorkerReply:
+    status: int
+    body: bytes
+    content_type: str
+
+
+class WorkerProcess:
+    """One instance's model server, supervised."""
+
+    def __init__(
+        self,
+        *,
+        instance_id: str,
+        model_dir: Path,
+        framework: str | None,
+        env: Mapping[str, str],
+        log: Callable[[str], None],
+        startup_timeout: float = 120.0,
+    ) -> None:
+        self.instance_id = instance_id
+        self.model_dir = model_dir
+        self.framework = framework
+        self.env = dict(env)
+        self.log = log
+        self.startup_timeout = startup_timeout
+        self.ready = threading.Event()
+        self.restarts = 0
+        self._proc: subprocess.Popen[str] | None = None
+        self._port: int | None = None
+        self._port_seen = threading.Event()
+        self._stopping = False
+        self._recent: deque[str] = deque(maxlen=20)
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Spawn the process and wait until /ping answers 200 (WorkerLoadError otherwise)."""
+        self._spawn()
+        self._wait_ready()
+        threading.Thread(
+            target=self._supervise, name=f"supervise-{self.instance_id}", daemon=True
+        ).start()
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "runner.local.worker", "--model-dir", str(self.model_dir)]
+        if self.framework:
+            command += ["--framework", self.framework]
+        self._port_seen.clear()
+        self._port = None
+        proc = subprocess.Popen(
+            command,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            cwd=str(self.model_dir),
+        )
+        with self._lock:
+            self._proc = proc
+        threading.Thread(
+            target=self._pump, args=(proc,), name=f"logs-{self.instance_id}", daemon=True
+        ).start()
+
+    def _pump(self, proc: subprocess.Popen[str]) -> None:
+        """Forward the process's output to the log; catch the port announcement."""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(PORT_LINE) and not self._port_seen.is_set():
+                self._port = int(line[len(PORT_LINE) :].strip())
+                self._port_seen.set()
+                continue
+            self._recent.append(line.rstrip("\n"))
+            self.log(line)
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        proc = self._proc
+        assert proc is not None
+        while time.monotonic() < deadline:
+            code = proc.poll()
+            if code is not None:
+                time.sleep(0.05)  # let the pump read the last lines
+                tail = " | ".join(list(self._recent)[-3:])
+                raise WorkerLoadError(f"model server exited with code {code} at start-up: {tail}")
+            if self._port_seen.is_set():
+                status, body = self._ping()
+                if status == 200:
+                    self.ready.set()
+                    return
+                if status == 500:
+                    raise WorkerLoadError(body)
+            time.sleep(0.01)
+        raise WorkerLoadError(f"model server did not pass /ping within {self.startup_timeout:g}s")
+
+    def _ping(self) -> tuple[int, str]:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=2)
+            conn.request("GET", "/ping")
+            response = conn.getresponse()
+            body = response.read().decode("utf-8", "replace")
+            conn.close()
+            return response.status, body
+        except OSError:
+            return 0, ""
+
+    def _supervise(self) -> None:
+        """Restart the process whenever it exits while the endpoint is live."""
+        while not self._stopping:
+            proc = self._proc
+            if proc is None:
+                return
+            code = proc.wait()
+            if self._stopping:
+                return
+            self.ready.clear()
+            self.restarts += 1
+            self.log(f"model server exited with code {code}; restarting (restart {self.restarts})")
+            for attempt in range(5):
+                if self._stopping:
+                    return
+                try:
+                    self._spawn()
+                    self._wait_ready()
+                    self.log("model server restarted and passed /ping")
+                    break
+                except WorkerLoadError as exc:
+                    self.log(f"restart attempt {attempt + 1} failed: {exc}")
+                    time.sleep(0.2 * (attempt + 1))
+
+    def kill(self) -> None:
+        """Kill the process at once (fault injection: a crash mid-invocation)."""
+        with self._lock:
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    def stop(self) -> None:
+        """Stop for good: terminate, then kill after a short grace period."""
+        self._stopping = True
+        self.ready.clear()
+        with self._lock:
+            proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=2)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    # -- requests ----------------------------------------------------------------------------
+    def invoke(
+        self,
+        body: bytes,
+        *,
+        content_type: str | None,
+        accept: str | None,
+        custom_attributes: str | None,
+        timeout: float,
+    ) -> WorkerReply:
+        """POST /invocations; WorkerTimeout / WorkerCrashed when the server does not answer."""
+        started = time.monotonic()
+        if not self.ready.wait(timeout):
+            raise WorkerTimeout(f"model server was not ready within {timeout:g}s")
+        remaining = max(0.05, timeout - (time.monotonic() - started))
+        headers = {"Content-Length": str(len(body))}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if accept:
+            headers["Accept"] = accept
+        if custom_attributes:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
+        conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=remaining)
+        try:
+            conn.request("POST", "/invocations", body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            return WorkerReply(
+                response.status, data, response.getheader("Content-Type") or "application/json"
+            )
+        except TimeoutError as exc:
+            raise WorkerTimeout(f"model server did not answer within {timeout:g}s") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise WorkerCrashed(
+                f"model server connection broke ({type(exc).__name__}); the process "
+                "crashed or was killed during the invocation"
+            ) from exc
+        finally:
+            conn.close()
+
+
+def worker_environment(
+    model_env: Mapping[str, str], *, region: str, stack_url: str
+) -> dict[str, str]:
+    """The process environment of a model server: ours + the model's Environment + AWS wiring."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_ENDPOINT_URL": stack_url,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    env.update({str(k): str(v) for k, v in model_env.items()})
+    return env
