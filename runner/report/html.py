@@ -158,6 +158,7 @@ class ReportView:
     generated: str
     environment: list[tuple[str, str]] = field(default_factory=list)
     cold_label_w: float = COLD_LABEL_W
+    run_id: str = ""
 
 
 def render_html(result: RunResult) -> str:
@@ -195,6 +196,7 @@ def build_view(result: RunResult) -> ReportView:
             ("Tester", signoff.get("tester", "") or "—"),
             ("Date", date),
             ("Run ID", result.run_id),
+            *([("Build", signoff["build_url"])] if signoff.get("build_url") else []),
         ],
         totals=[
             ("Passed", totals["passed"], "passed"),
@@ -225,6 +227,7 @@ def build_view(result: RunResult) -> ReportView:
         decisions=[(d.value, d is result.decision, DECISION_TEXT[d][1]) for d in Decision],
         generated=_date(result.finished_at),
         environment=sorted((str(k), str(v)) for k, v in result.environment.items()),
+        run_id=result.run_id,
     )
 
 
