@@ -66,6 +66,9 @@ class StepContext:
     test_id: str
     step_name: str
     deadline: float | None = None  # clock.monotonic() value the step must finish by
+    # Set by the engine when this step times out or the run is interrupted.
+    stop: threading.Event = field(default_factory=threading.Event)
+    attempt: int = 1
 
     def remaining(self) -> float | None:
         """Seconds left before the step's deadline (None: no deadline)."""
@@ -75,7 +78,15 @@ class StepContext:
 
     @property
     def cancelled(self) -> bool:
-        return self.run.cancel.is_set()
+        """True once the step timed out or the run was interrupted: stop and raise."""
+        return self.stop.is_set() or self.run.cancel.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep on the run's clock, never past the deadline, waking early when cancelled."""
+        remaining = self.remaining()
+        if remaining is not None:
+            seconds = min(seconds, remaining)
+        self.run.clock.sleep(seconds, self.stop)
 
     def progress(self, message: str, **fields: Any) -> None:
         """Report progress of a long wait (shown live on a terminal, logged otherwise)."""

@@ -1,0 +1,63 @@
+"""Human pass criteria: each `{text, expect}` checked once the test's steps ran.
+
+The expectation is checked against, in this order: the rendered `value:` template;
+the output of the step named by `step:`; the output of the test's last step. A
+criterion whose target does not exist (the test failed before that step, or was
+not run) is recorded as not evaluated (passed=None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from runner.checklist.expect import check
+from runner.checklist.model import Expectation, Test
+from runner.checklist.template import TemplateError, render
+from runner.engine.redact import redact
+from runner.engine.results import CriterionResult, ExpectationResult
+
+LAST = "__last__"  # key of the last step's output in `outputs`
+
+
+def evaluate_criteria(
+    test: Test,
+    outputs: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+    secrets: Iterable[str] = (),
+) -> list[CriterionResult]:
+    """One CriterionResult per criterion; `outputs` maps step labels (and LAST) to outputs."""
+    results = []
+    for criterion in test.criteria:
+        if outputs is None:
+            results.append(CriterionResult(criterion.text, None))
+            continue
+        try:
+            expectation = Expectation.model_validate(
+                render(criterion.expect.model_dump(exclude_unset=True), context)
+            )
+            if "value" in criterion.model_fields_set:
+                target: Any = render(criterion.value, context)
+            else:
+                key = criterion.step or LAST
+                if key not in outputs:
+                    results.append(CriterionResult(criterion.text, None))
+                    continue
+                target = outputs[key]
+        except (TemplateError, ValueError) as exc:
+            failed = ExpectationResult(
+                criterion.expect.path, criterion.expect.matcher, None, None, False, str(exc)
+            )
+            results.append(CriterionResult(criterion.text, False, failed))
+            continue
+        outcome = check(expectation, target)
+        outcome = ExpectationResult(
+            outcome.path,
+            outcome.matcher,
+            redact(outcome.expected, secrets),
+            redact(outcome.actual, secrets),
+            outcome.passed,
+            str(redact(outcome.message, secrets)),
+        )
+        results.append(CriterionResult(criterion.text, outcome.passed, outcome))
+    return results

@@ -1,0 +1,605 @@
+"""Run a checklist: tests in `needs` order, blocked/skipped/always, timeouts, Ctrl-C.
+
+`run_checklist()` is the whole of checkrun as a library call; the CLI only parses
+arguments, calls it and maps the decision to an exit code. Each step runs in a
+worker thread that the engine waits for with the step's deadline: a hung action
+becomes a failed (timed out) step and the run goes on. Ctrl-C or SIGTERM stops
+the current step, skips the rest, still runs every `always` test, and marks the
+result interrupted (the CLI then exits 130).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import secrets as _secrets
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runner.actions import registry
+from runner.checklist.load import load_checklist
+from runner.checklist.model import Checklist, Step, Test
+from runner.checklist.references import did_you_mean
+from runner.checklist.template import TemplateError, render
+from runner.engine.clock import Clock, SystemClock
+from runner.engine.context import EventSink, ProfileSettings, RunContext, StepContext
+from runner.engine.criteria import evaluate_criteria
+from runner.engine.ledger import Ledger
+from runner.engine.plan import plan
+from runner.engine.redact import redact, redact_text
+from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
+from runner.engine.step import Outcome, StepRunner
+from runner.errors import ActionError, ChecklistError, Problem, StepTimeout
+
+_POLL = 0.05  # seconds between deadline checks while a step runs
+
+
+def run_checklist(
+    path: str | Path,
+    *,
+    profile: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
+    skip: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    fail_fast: bool = False,
+    report_dir: str | Path | None = None,
+    events: EventSink | None = None,
+    clock: Clock | None = None,
+    json_path: str | Path | None = None,
+    junit_path: str | Path | None = None,
+    html_path: str | Path | None = None,
+    metrics_path: str | Path | None = None,
+    write: bool = True,
+) -> RunResult:
+    """Load, validate and run a checklist; write its reports; return the RunResult.
+
+    Raises ChecklistError (invalid file), UsageError (bad selection or profile).
+    Step failures never raise: they are in the result.
+    """
+    checklist = load_checklist(path, extra_vars=(vars or {}).keys())
+    engine = Engine(
+        checklist,
+        Path(path),
+        profile=profile,
+        cli_vars=dict(vars or {}),
+        report_dir=Path(report_dir) if report_dir else None,
+        events=events,
+        clock=clock or SystemClock(),
+    )
+    result = engine.run(only=only, skip=skip, tags=tags, fail_fast=fail_fast)
+    if write:
+        from runner.report import write_reports
+
+        write_reports(
+            result,
+            report_dir=engine.ctx.report_dir,
+            json_path=Path(json_path) if json_path else None,
+            junit_path=Path(junit_path) if junit_path else None,
+            html_path=Path(html_path) if html_path else None,
+            metrics_path=Path(metrics_path) if metrics_path else None,
+            secrets=engine.ctx.secrets,
+        )
+    return result
+
+
+def step_label(step: Step, n: int) -> str:
+    """How results and events name a step: its `name`, else "<n>. <action>"."""
+    return step.name or f"{n}. {step.action}"
+
+
+def new_run_id(clock: Clock) -> str:
+    return f"{clock.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
+
+
+def resolve_profile(
+    checklist: Checklist, name: str | None
+) -> tuple[ProfileSettings, dict[str, Any]]:
+    """The chosen profile's settings and its var overrides; ChecklistError if unknown."""
+    try:
+        chosen, profile = checklist.profile(name)
+    except KeyError:
+        known = ["local", *checklist.profiles]
+        hint = did_you_mean(name or "", known)
+        raise ChecklistError(
+            Problem(
+                f"no profile named {name!r}",
+                key="--profile",
+                hint=hint or f"profiles: {', '.join(dict.fromkeys(known))}",
+            )
+        ) from None
+    settings = ProfileSettings(chosen, profile.target, profile.region, profile.endpoint_url)
+    return settings, dict(profile.vars)
+
+
+def resolve_vars(
+    checklist: Checklist,
+    profile: ProfileSettings,
+    overrides: Mapping[str, Any],
+    base: Mapping[str, Any],
+) -> tuple[dict[str, Any], set[str]]:
+    """Vars in definition order (file, then profile, then --var), templates rendered; secrets."""
+    secret_names = set(checklist.secrets)
+    merged: dict[str, Any] = {}
+    for layer in (checklist.vars, overrides):
+        for name, value in layer.items():
+            if isinstance(value, dict) and set(value) <= {"value", "secret"} and "secret" in value:
+                if value.get("secret"):
+                    secret_names.add(name)
+                value = value.get("value")
+            merged[name] = value
+    resolved: dict[str, Any] = {}
+    cli = dict(base)
+    for name, value in {**merged, **cli}.items():
+        context = {**resolved, **builtin_context(profile, resolved, base_run=None)}
+        try:
+            resolved[name] = value if name in cli else render(value, context)
+        except TemplateError as exc:
+            raise ChecklistError(Problem(f"cannot render var: {exc}", key=f"vars.{name}")) from exc
+    secret_values = {str(resolved[n]) for n in secret_names if resolved.get(n) not in (None, "")}
+    return resolved, secret_values
+
+
+def builtin_context(
+    profile: ProfileSettings, vars: Mapping[str, Any], base_run: RunContext | None
+) -> dict[str, Any]:
+    run = {"id": "", "started_at": ""}
+    if base_run is not None:
+        run = {"id": base_run.run_id, "started_at": base_run.started_at.isoformat()}
+    return {
+        "vars": dict(vars),
+        "profile": {
+            "name": profile.name,
+            "target": profile.target,
+            "region": profile.region,
+            "endpoint_url": profile.endpoint_url,
+        },
+        "run": run,
+        "env": dict(os.environ),
+        "iteration": 0,
+    }
+
+
+@dataclass
+class _Interrupt:
+    count: int = 0
+
+
+class Engine:
+    """Executes one checklist once. Build it, call `run()`."""
+
+    def __init__(
+        self,
+        checklist: Checklist,
+        path: Path,
+        *,
+        profile: str | None = None,
+        cli_vars: Mapping[str, Any] | None = None,
+        report_dir: Path | None = None,
+        events: EventSink | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.checklist = checklist
+        clock = clock or SystemClock()
+        settings, profile_vars = resolve_profile(checklist, profile)
+        run_id = new_run_id(clock)
+        report_dir = report_dir or Path("reports") / run_id
+        self.ctx = RunContext(
+            run_id=run_id,
+            started_at=clock.now(),
+            checklist_path=path.resolve(),
+            report_dir=report_dir,
+            ledger=Ledger(
+                report_dir / "ledger.json",
+                run_id,
+                {"checklist": str(path), "profile": settings.name},
+            ),
+            profile=settings,
+            clock=clock,
+            emit=self._safe_sink(events),
+        )
+        self._vars_layers = (profile_vars, dict(cli_vars or {}))
+        self.interrupt = _Interrupt()
+        self.last_outputs: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def _safe_sink(events: EventSink | None) -> EventSink:
+        from datetime import datetime, timezone
+
+        def emit(event: dict[str, Any]) -> None:
+            if events is None:
+                return
+            stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+            with contextlib.suppress(Exception):  # a broken renderer must not break the run
+                events({"time": stamp, **event})
+
+        return emit
+
+    def context(self, iteration: int = 0) -> dict[str, Any]:
+        """Template values: vars, saved outputs, profile, run, env, iteration."""
+        return {
+            **self.ctx.vars,
+            **self.ctx.saved,
+            **builtin_context(self.ctx.profile, self.ctx.vars, self.ctx),
+            "iteration": iteration,
+        }
+
+    # --- the run ----------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        only: Sequence[str] | None = None,
+        skip: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        fail_fast: bool = False,
+    ) -> RunResult:
+        planned = plan(self.checklist, only=only, skip=skip, tags=tags)
+        profile_vars, cli_vars = self._vars_layers
+        self.ctx.vars, self.ctx.secrets = resolve_vars(
+            self.checklist, self.ctx.profile, profile_vars, cli_vars
+        )
+        self.ctx.emit(
+            {
+                "event": "run_started",
+                "run_id": self.ctx.run_id,
+                "checklist": self.checklist.checklist,
+                "profile": self.ctx.profile.name,
+                "target": self.ctx.profile.target,
+                "tests": sum(1 for p in planned if p.selected),
+                "report_dir": str(self.ctx.report_dir),
+            }
+        )
+        results: dict[str, TestResult] = {}
+        stop_reason: str | None = None
+        with self._signals():
+            try:
+                for index, item in enumerate(planned, 1):
+                    test = item.test
+                    reason = self._not_run_reason(item, results, stop_reason)
+                    if reason is not None:
+                        status, why = reason
+                        results[test.id] = self._not_run(test, status, why)
+                        continue
+                    if test.always:
+                        self.ctx.cancel.clear()  # cleanup must run even after Ctrl-C
+                    try:
+                        results[test.id] = self._run_test(test, index, len(planned))
+                    except KeyboardInterrupt:
+                        self._on_interrupt()
+                        results[test.id] = self._not_run(test, Status.FAILED, "interrupted")
+                    if (
+                        results[test.id].status is Status.FAILED
+                        and fail_fast
+                        and stop_reason is None
+                    ):
+                        stop_reason = f"skipped after --fail-fast (test {test.id} failed)"
+            finally:
+                self._teardown()
+        tests = tuple(results[p.test.id] for p in planned)
+        finished = self.ctx.clock.now()
+        result = RunResult(
+            run_id=self.ctx.run_id,
+            checklist=self.checklist.checklist,
+            checklist_path=str(self.ctx.checklist_path),
+            profile=self.ctx.profile.name,
+            target=self.ctx.profile.target,
+            region=self.ctx.profile.region,
+            started_at=self.ctx.started_at,
+            finished_at=finished,
+            tests=tests,
+            decision=decide(tests),
+            description=self.checklist.description,
+            interrupted=self.interrupt.count > 0,
+            signoff=dict(self.checklist.signoff),
+            environment=self._environment(),
+        )
+        self.ctx.emit(
+            {
+                "event": "run_finished",
+                "decision": result.decision.value,
+                "totals": result.totals,
+                "duration": round(result.duration, 3),
+                "interrupted": result.interrupted,
+            }
+        )
+        return result
+
+    def _not_run_reason(
+        self, item: Any, results: Mapping[str, TestResult], stop_reason: str | None
+    ) -> tuple[Status, str] | None:
+        test: Test = item.test
+        if not item.selected:
+            return Status.SKIPPED, item.reason or "not selected"
+        if test.always:
+            if self.interrupt.count > 1:
+                return Status.SKIPPED, "interrupted twice: cleanup abandoned"
+            return None  # always tests run whatever happened to what they need
+        if self.interrupt.count:
+            return Status.SKIPPED, "run interrupted"
+        if stop_reason:
+            return Status.SKIPPED, stop_reason
+        for need in test.needs:
+            got = results.get(need)
+            if got is None:
+                continue
+            if got.status is Status.FAILED:
+                return Status.BLOCKED, f"needs {need}, which failed"
+            if got.status is Status.BLOCKED:
+                return Status.BLOCKED, f"needs {need}, which was blocked"
+            if got.status is Status.SKIPPED:
+                return Status.SKIPPED, f"needs {need}, which was skipped"
+        return None
+
+    def _not_run(self, test: Test, status: Status, reason: str) -> TestResult:
+        result = TestResult(
+            id=test.id,
+            title=test.display_title,
+            status=status,
+            started_at=None,
+            duration=0.0,
+            description=test.description,
+            critical=test.critical,
+            always=test.always,
+            tags=tuple(test.tags),
+            needs=tuple(test.needs),
+            reason=reason,
+            criteria=tuple(evaluate_criteria(test, None, {}, self.ctx.secrets)),
+        )
+        self.ctx.emit(
+            {
+                "event": "test_finished",
+                "test": test.id,
+                "title": test.display_title,
+                "status": status.value,
+                "duration": 0.0,
+                "reason": reason,
+            }
+        )
+        return result
+
+    def _run_test(self, test: Test, index: int, total: int) -> TestResult:
+        clock = self.ctx.clock
+        started_at, start = clock.now(), clock.monotonic()
+        deadline = start + test.timeout if test.timeout else None
+        self.ctx.emit(
+            {
+                "event": "test_started",
+                "test": test.id,
+                "title": test.display_title,
+                "index": index,
+                "total": total,
+                "steps": len(test.steps),
+            }
+        )
+        steps: list[StepResult] = []
+        outputs: dict[str, Any] = {}
+        reason: str | None = None
+        for n, step in enumerate(test.steps, 1):
+            result, outcome = self._run_step(test, step, n, deadline)
+            steps.append(result)
+            if outcome is not None and result.status is Status.PASSED:
+                outputs[step.label] = outcome.value
+                outputs["__last__"] = outcome.value
+            if result.status is Status.FAILED:
+                reason = f"step {n} ({step.label}) failed: {result.error}"
+                break
+        criteria = evaluate_criteria(
+            test, outputs if reason is None else None, self.context(), self.ctx.secrets
+        )
+        unmet = [c.text for c in criteria if c.passed is False]
+        if reason is None and unmet:
+            reason = f"criterion not met: {unmet[0]}"
+        status = Status.FAILED if reason else Status.PASSED
+        duration = clock.monotonic() - start
+        self.ctx.emit(
+            {
+                "event": "test_finished",
+                "test": test.id,
+                "title": test.display_title,
+                "status": status.value,
+                "duration": round(duration, 3),
+                "reason": reason,
+            }
+        )
+        return TestResult(
+            id=test.id,
+            title=test.display_title,
+            status=status,
+            started_at=started_at,
+            duration=duration,
+            description=test.description,
+            critical=test.critical,
+            always=test.always,
+            tags=tuple(test.tags),
+            needs=tuple(test.needs),
+            steps=tuple(steps),
+            criteria=tuple(criteria),
+            reason=redact_text(reason, self.ctx.secrets) if reason else None,
+        )
+
+    # --- one step, in a worker thread --------------------------------------------------
+
+    def _run_step(
+        self, test: Test, step: Step, n: int, test_deadline: float | None
+    ) -> tuple[StepResult, Outcome | None]:
+        clock = self.ctx.clock
+        started_at, start = clock.now(), clock.monotonic()
+        timeout = step.timeout if step.timeout is not None else self.checklist.defaults.timeout
+        deadline, what = test_deadline, f"test {test.id}"
+        if timeout is not None and (deadline is None or start + timeout < deadline):
+            deadline, what = start + timeout, "step"
+        label = step_label(step, n)
+        sctx = StepContext(self.ctx, test.id, label, deadline)
+        self.ctx.emit(
+            {
+                "event": "step_started",
+                "test": test.id,
+                "step": label,
+                "action": step.action,
+                "index": n,
+                "timeout": timeout,
+            }
+        )
+        outcome, timed_out, interrupted = self._execute(step, sctx, deadline)
+        duration = clock.monotonic() - start
+        if interrupted:
+            outcome = Outcome(
+                False, error="interrupted (Ctrl-C / SIGTERM)", error_code="Interrupted"
+            )
+        elif timed_out:
+            limit = deadline - start if deadline is not None else 0.0
+            error = StepTimeout(limit, what)
+            outcome = Outcome(False, error=error.message, error_code=error.code, attempts=0)
+        assert outcome is not None
+        if outcome.passed:
+            self.ctx.saved.update(outcome.saves)
+        result = self._step_result(step, n, outcome, started_at, duration, timed_out)
+        self.ctx.emit(
+            {
+                "event": "step_finished",
+                "test": test.id,
+                "step": label,
+                "action": step.action,
+                "status": result.status.value,
+                "duration": round(duration, 3),
+                "attempts": result.attempts,
+                "error": result.error,
+            }
+        )
+        return result, outcome
+
+    def _execute(
+        self, step: Step, sctx: StepContext, deadline: float | None
+    ) -> tuple[Outcome | None, bool, bool]:
+        """Run the step in a worker; (outcome, timed_out, interrupted)."""
+        box: list[Outcome] = []
+        spec = registry.get(step.action)
+        if spec is None:
+            return (
+                Outcome(
+                    False, error=f"unknown step type {step.action!r}", error_code="UnknownAction"
+                ),
+                False,
+                False,
+            )
+        runner = StepRunner(
+            step, spec, sctx, self.context, step.retry or self.checklist.defaults.retry
+        )
+
+        def work() -> None:
+            try:
+                box.append(runner.run())
+            except BaseException as exc:
+                box.append(
+                    Outcome(False, error=f"{type(exc).__name__}: {exc}", error_code="InternalError")
+                )
+
+        worker = threading.Thread(target=work, name=f"checkrun-step-{sctx.step_name}", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(_POLL)
+                if (
+                    worker.is_alive()
+                    and deadline is not None
+                    and self.ctx.clock.monotonic() >= deadline
+                ):
+                    sctx.stop.set()
+                    worker.join(0.2)  # let a cooperative action stop and clean up
+                    return None, True, False
+        except KeyboardInterrupt:
+            sctx.stop.set()
+            self._on_interrupt()
+            worker.join(0.5)
+            return None, False, True
+        outcome = box[0]
+        outcome.attempts = max(outcome.attempts, runner.attempts)
+        return outcome, False, False
+
+    def _step_result(
+        self,
+        step: Step,
+        n: int,
+        outcome: Outcome,
+        started_at: Any,
+        duration: float,
+        timed_out: bool,
+    ) -> StepResult:
+        secrets = self.ctx.secrets
+        try:
+            args = redact(render(step.args, self.context()), secrets)
+        except TemplateError:
+            args = redact(step.args, secrets)
+        return StepResult(
+            name=step_label(step, n),
+            action=step.action,
+            status=Status.PASSED if outcome.passed else Status.FAILED,
+            started_at=started_at,
+            duration=duration,
+            attempts=max(outcome.attempts, 1),
+            args=args,
+            output=redact(outcome.value, secrets),
+            expectations=tuple(outcome.expectations),
+            error=redact_text(outcome.error, secrets) if outcome.error else None,
+            error_code=outcome.error_code,
+            timed_out=timed_out,
+            evidence=redact(outcome.evidence, secrets),
+            latency=outcome.latency,
+        )
+
+    # --- interrupts and teardown --------------------------------------------------------
+
+    def _on_interrupt(self) -> None:
+        self.interrupt.count += 1
+        self.ctx.cancel.set()
+        self.ctx.emit({"event": "interrupted", "count": self.interrupt.count})
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGTERM behaves like Ctrl-C (only possible from the main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_term(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, on_term)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _teardown(self) -> None:
+        try:
+            self.ctx.exit_stack.close()
+        except KeyboardInterrupt:
+            self.interrupt.count += 1
+        except Exception as exc:
+            self.ctx.emit(
+                {"event": "teardown_error", "error": redact_text(str(exc), self.ctx.secrets)}
+            )
+
+    def _environment(self) -> dict[str, str]:
+        from runner import __version__
+
+        env = {
+            "checkrun": __version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "host": platform.node(),
+        }
+        if self.ctx.profile.endpoint_url:
+            env["endpoint_url"] = self.ctx.profile.endpoint_url
+        env.update({k: str(v) for k, v in self.ctx.shared.get("environment", {}).items()})
+        return env
+
+
+__all__ = ["ActionError", "Engine", "resolve_profile", "resolve_vars", "run_checklist"]
