@@ -126,14 +126,9 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report-dir", type=Path, help="where reports go (default reports/<run-id>/)"
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write result.json here")
-    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write JUnit XML here")
-    parser.add_argument(
-        "--html", type=Path, metavar="PATH", help="also write the HTML sign-off here"
-    )
-    parser.add_argument(
-        "--metrics", type=Path, metavar="PATH", help="also write Prometheus metrics here"
-    )
+    from runner.report.commands import add_report_options
+
+    add_report_options(parser)  # --json/--junit-xml/--html/--metrics and sign-off fields
     parser.add_argument(
         "--log-format",
         choices=["auto", "rich", "plain", "json"],
@@ -145,12 +140,17 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
 
 @subcommand("run", "run a checklist (also: checkrun FILE)", _run_args)
 def cmd_run(args: argparse.Namespace) -> int:
-    from runner.engine.run import run_checklist
+    import io
+
+    from rich.console import Console
+
+    from runner.engine.run import execute
     from runner.progress import make_renderer
+    from runner.report.commands import finish_run
 
     renderer = make_renderer(args.log_format, verbosity=_verbosity(args), color=_color(args))
     try:
-        result = run_checklist(
+        result, engine = execute(
             args.file,
             profile=args.profile,
             vars=_parse_vars(args.var),
@@ -160,29 +160,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             fail_fast=args.fail_fast,
             report_dir=args.report_dir,
             events=renderer,
-            json_path=args.json,
-            junit_path=args.junit_xml,
-            html_path=args.html,
-            metrics_path=args.metrics,
         )
     finally:
         renderer.close()
-    if args.log_format != "json":
-        _print_summary(result, args)
-    return EXIT_INTERRUPTED if result.interrupted else result.decision.exit_code
-
-
-def _print_summary(result: Any, args: argparse.Namespace) -> None:
-    totals = result.totals
-    counts = ", ".join(
-        f"{totals[k]} {k}" for k in ("passed", "failed", "blocked", "skipped") if totals[k]
+    # JSON logs keep stdout machine-readable: no summary table then.
+    quiet = args.log_format == "json"
+    console = Console(file=io.StringIO()) if quiet else Console(no_color=not _color(args))
+    result, _ = finish_run(
+        result,
+        args,
+        report_dir=engine.ctx.report_dir,
+        secrets=sorted(engine.ctx.secrets),
+        console=console,
     )
-    line = f"{result.decision.value}: {counts} in {result.duration:.1f}s"
-    if result.interrupted:
-        line += " (interrupted)"
-    report_dir = args.report_dir or Path("reports") / result.run_id
-    print(line)
-    print(f"reports: {report_dir}")
+    return EXIT_INTERRUPTED if result.interrupted else result.decision.exit_code
 
 
 # --- validate / plan / list / schema ----------------------------------------------------
@@ -294,8 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
         if configure is not None:
             configure(child)
         child.set_defaults(func=func)
+    for add in _parser_adders():
+        add(sub)
+    for child in sub.choices.values():
         _env_defaults(child)
     return parser
+
+
+def _parser_adders() -> list[Callable[[Any], argparse.ArgumentParser]]:
+    """Subcommands whose owners build their parser: `add(subparsers) -> parser` that sets
+    `func`. Add yours to this list."""
+    from runner.report.commands import add_diff_command, add_report_command
+
+    return [add_report_command, add_diff_command]
 
 
 def _env_defaults(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,7 @@ from runner.engine.plan import plan
 from runner.engine.redact import redact, redact_text
 from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
 from runner.engine.step import Outcome, StepRunner
-from runner.errors import ActionError, ChecklistError, Problem, StepTimeout
+from runner.errors import ChecklistError, Problem, StepTimeout
 
 _POLL = 0.05  # seconds between deadline checks while a step runs
 
@@ -63,17 +63,18 @@ def run_checklist(
     Raises ChecklistError (invalid file), UsageError (bad selection or profile).
     Step failures never raise: they are in the result.
     """
-    checklist = load_checklist(path, extra_vars=(vars or {}).keys())
-    engine = Engine(
-        checklist,
-        Path(path),
+    result, engine = execute(
+        path,
         profile=profile,
-        cli_vars=dict(vars or {}),
-        report_dir=Path(report_dir) if report_dir else None,
+        vars=vars,
+        only=only,
+        skip=skip,
+        tags=tags,
+        fail_fast=fail_fast,
+        report_dir=report_dir,
         events=events,
-        clock=clock or SystemClock(),
+        clock=clock,
     )
-    result = engine.run(only=only, skip=skip, tags=tags, fail_fast=fail_fast)
     if write:
         from runner.report import write_reports
 
@@ -87,6 +88,33 @@ def run_checklist(
             secrets=engine.ctx.secrets,
         )
     return result
+
+
+def execute(
+    path: str | Path,
+    *,
+    profile: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
+    skip: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    fail_fast: bool = False,
+    report_dir: str | Path | None = None,
+    events: EventSink | None = None,
+    clock: Clock | None = None,
+) -> tuple[RunResult, Engine]:
+    """Run without writing reports; also return the Engine (its `ctx` has report_dir, secrets)."""
+    checklist = load_checklist(path, extra_vars=(vars or {}).keys())
+    engine = Engine(
+        checklist,
+        Path(path),
+        profile=profile,
+        cli_vars=dict(vars or {}),
+        report_dir=Path(report_dir) if report_dir else None,
+        events=events,
+        clock=clock or SystemClock(),
+    )
+    return engine.run(only=only, skip=skip, tags=tags, fail_fast=fail_fast), engine
 
 
 def step_label(step: Step, n: int) -> str:
@@ -602,4 +630,4 @@ class Engine:
         return env
 
 
-__all__ = ["ActionError", "Engine", "resolve_profile", "resolve_vars", "run_checklist"]
+__all__ = ["Engine", "execute", "resolve_profile", "resolve_vars", "run_checklist", "step_label"]
