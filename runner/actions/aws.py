@@ -151,6 +151,12 @@ def _start_local_stack(run: RunContext, region: str) -> str:
     return str(stack.url)
 
 
+def stop_event(ctx: StepContext) -> threading.Event:
+    """The event that means "stop now": the step's own (timeout) if any, else the run's."""
+    event = getattr(ctx, "stop", None)
+    return event if isinstance(event, threading.Event) else ctx.run.cancel
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError, else None."""
     response = getattr(exc, "response", None)
@@ -214,6 +220,31 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return None
     return value
+
+
+@action("aws.check_access")
+def check_access(args: dict[str, Any], ctx: StepContext) -> ActionOutput:
+    """Read-only calls proving the credentials reach S3, SageMaker, SNS, SQS and CloudWatch Logs.
+
+    IAM policy simulation needs iam:SimulatePrincipalPolicy, which QA roles rarely
+    have; one cheap List call per service shows the same for the read side.
+    """
+    aws = clients(ctx)
+    probes: dict[str, Callable[[], Any]] = {
+        "s3": lambda: aws.client("s3").list_buckets(),
+        "sagemaker": lambda: aws.client("sagemaker").list_endpoints(MaxResults=1),
+        "sns": lambda: aws.client("sns").list_topics(),
+        "sqs": lambda: aws.client("sqs").list_queues(MaxResults=1),
+        "logs": lambda: aws.client("logs").describe_log_groups(limit=1),
+    }
+    denied: dict[str, str] = {}
+    for service, probe in probes.items():
+        try:
+            probe()
+        except Exception as exc:
+            denied[service] = f"{error_code(exc) or type(exc).__name__}: {exc}"
+    value = {"services": {s: s not in denied for s in probes}, "denied": denied, "ok": not denied}
+    return ActionOutput(value, evidence={"denied": sorted(denied)})
 
 
 @action("aws.identity")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from runner.actions.aws import aws_errors, clients, is_not_found
+from runner.actions.aws import aws_errors, clients, is_not_found, stop_event
 from runner.actions.registry import ActionOutput, action
 from runner.engine.context import StepContext
 from runner.errors import ActionError
@@ -21,6 +22,7 @@ class LogsExpectArgs(BaseModel):
     present: list[str] = Field(default_factory=list)  # regexes that must each match an event
     absent: list[str] = Field(default_factory=list)  # regexes no event may match
     timeout: float = Field(default=30.0, ge=0)  # how long to wait for `present` patterns
+    since: str | None = None  # ISO time to read from (default: when the run started)
 
     @model_validator(mode="after")
     def _group(self) -> LogsExpectArgs:
@@ -56,7 +58,8 @@ def read_events(ctx: StepContext, group: str, since_ms: int) -> list[dict[str, A
 def expect(args: LogsExpectArgs, ctx: StepContext) -> ActionOutput:
     """Check a log group since the run started: `present` patterns appear, `absent` ones don't."""
     group = args.log_group or f"/aws/sagemaker/Endpoints/{args.endpoint}"
-    since_ms = int(ctx.run.started_at.timestamp() * 1000) - 1000
+    start = datetime.fromisoformat(args.since) if args.since else ctx.run.started_at
+    since_ms = int(start.timestamp() * 1000) - 1000
     deadline = time.monotonic() + args.timeout
     while True:
         events = read_events(ctx, group, since_ms)
@@ -66,7 +69,7 @@ def expect(args: LogsExpectArgs, ctx: StepContext) -> ActionOutput:
         missing = [p for p, n in present.items() if n == 0]
         if not missing or time.monotonic() >= deadline or ctx.cancelled:
             break
-        ctx.run.clock.sleep(min(1.0, max(0.0, deadline - time.monotonic())), ctx.run.cancel)
+        ctx.run.clock.sleep(min(1.0, max(0.0, deadline - time.monotonic())), stop_event(ctx))
     absent = {p: sum(1 for e in events if re.search(p, e.get("message", ""))) for p in args.absent}
     found = [p for p, n in absent.items() if n]
     value = {

@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from runner.actions.aws import aws_errors, call, clients, error_code, is_not_found, jsonable
+from runner.actions.aws import (
+    aws_errors,
+    call,
+    clients,
+    error_code,
+    is_not_found,
+    jsonable,
+    stop_event,
+)
 from runner.actions.registry import ActionOutput, action
 from runner.engine.context import StepContext
 from runner.errors import ActionError
@@ -333,4 +341,4 @@ def wait_object(args: WaitObjectArgs, ctx: StepContext) -> ActionOutput:
                 code="Timeout",
                 evidence={"attempts": attempts, "elapsed": round(elapsed, 3)},
             )
-        clock.sleep(min(max(0.05, elapsed * 0.1), 5.0, limit - elapsed))
+        clock.sleep(min(max(0.05, elapsed * 0.1), 5.0, limit - elapsed), stop_event(ctx))

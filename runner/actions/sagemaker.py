@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.actions import s3 as s3_actions
-from runner.actions.aws import AwsClients, call, clients, is_not_found, jsonable
+from runner.actions.aws import AwsClients, call, clients, is_not_found, jsonable, stop_event
 from runner.actions.registry import ActionOutput, action
 from runner.engine.context import StepContext
 from runner.errors import ActionError
@@ -58,24 +58,36 @@ class PackageArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source: str  # a local model folder (model files at its root, handler in code/)
     uri: str  # where model.tar.gz goes: s3://bucket/key
-    build: list[str] | None = None  # command run in a copy of the folder first ("python" = ours)
+    build: bool = True  # run the folder's build.py (if any) in a staged copy; not archived
 
 
-def build_archive(source: Path, build: list[str] | None, dest: Path) -> list[str]:
-    """Copy the folder, run its build command in the copy, tar it; returns the member names."""
+def build_archive(source: Path, build: bool, dest: Path) -> list[str]:
+    """Copy the folder, run its `build.py` in the copy, tar it; returns the member names.
+
+    A model folder may carry a `build.py` that writes generated files (a catalog,
+    weights) next to it; it runs with this Python in the staged copy and is left
+    out of model.tar.gz.
+    """
     if not source.is_dir():
         raise ActionError(f"model folder not found: {source}", code="FileNotFound")
     with tempfile.TemporaryDirectory(prefix="checkrun-model-") as tmp:
         stage = Path(tmp) / "model"
         shutil.copytree(source, stage, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if build:
-            argv = [sys.executable if build[0] in ("python", "python3") else build[0], *build[1:]]
-            proc = subprocess.run(argv, cwd=stage, capture_output=True, text=True, timeout=600)
+        script = stage / "build.py"
+        if build and script.is_file():
+            proc = subprocess.run(
+                [sys.executable, script.name],
+                cwd=stage,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             if proc.returncode != 0:
                 raise ActionError(
-                    f"model build command failed ({proc.returncode}): {proc.stderr.strip()[-500:]}",
+                    f"model build.py failed ({proc.returncode}): {proc.stderr.strip()[-500:]}",
                     code="BuildFailed",
                 )
+            script.unlink()
         names: list[str] = []
         with tarfile.open(dest, "w:gz") as tar:
             for path in sorted(stage.rglob("*")):
@@ -234,7 +246,7 @@ def wait_in_service(ctx: StepContext, endpoint: str, timeout: float) -> dict[str
             raise ActionError(
                 f"endpoint {endpoint} still {status} after {elapsed:.0f}s", code="Timeout"
             )
-        clock.sleep(min(delay, limit - elapsed), ctx.run.cancel)
+        clock.sleep(min(delay, limit - elapsed), stop_event(ctx))
         delay = min(delay * 1.5, 15.0)
 
 
@@ -329,8 +341,10 @@ def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
         "OutputConfig": output_config,
     }
     model_name, config_name = create_model_and_config(ctx, args, async_config)
+    created_at = ctx.run.clock.now().isoformat()
     create_endpoint(ctx, args.endpoint, config_name)
     info = {
+        "created_at": created_at,
         "endpoint_name": args.endpoint,
         "endpoint_config_name": config_name,
         "model_name": model_name,
@@ -359,6 +373,7 @@ def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
     seconds = round(ctx.run.clock.monotonic() - start, 3)
     value = dict(desc) | {
         "ModelName": model_name,
+        "created_at": created_at,
         "async_config": info["async_config"],
         "info_file": str(info_path),
         "info_file_exists": info_path.is_file(),

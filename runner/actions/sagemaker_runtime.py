@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runner.actions import s3 as s3_actions
-from runner.actions.aws import aws_errors, clients
+from runner.actions.aws import aws_errors, clients, stop_event
 from runner.actions.registry import ActionOutput, action
 from runner.actions.waiter import Job, ResultWaiter
 from runner.engine.context import StepContext
@@ -188,6 +188,7 @@ class WaitArgs(BaseModel):
     failure_location: str | None = None
     queue_url: str | None = None
     timeout: float = Field(default=300.0, gt=0)
+    report_as: str | None = None  # also put since_submit into the evidence under this key
 
 
 def _register(ctx: StepContext, job: dict[str, Any]) -> Job:
@@ -244,7 +245,7 @@ def wait_for(ctx: StepContext, jobs: list[dict[str, Any]], timeout: float) -> li
     for job in tracked:
         ctx.progress(f"waiting for {job.inference_id}", inference_id=job.inference_id)
         left = max(0.0, limit - (time.monotonic() - start))
-        waited = waiter.wait(job, left, ctx.run.cancel)
+        waited = waiter.wait(job, left, stop_event(ctx))
         results.append(outcome(ctx, job, waited, start))
         if waited:
             waiter.forget(job)
@@ -282,6 +283,8 @@ def wait_result(args: WaitArgs, ctx: StepContext) -> ActionOutput:
         k: result.get(k)
         for k in ("inference_id", "status", "output_location", "detected_by", "attempts")
     } | {k: result.get(k) for k in ("elapsed", "since_submit", "s3_requests", "sqs_requests")}
+    if args.report_as:
+        evidence[args.report_as] = result.get("since_submit")
     return ActionOutput(result, evidence=evidence)
 
 
