@@ -1,0 +1,110 @@
+"""`checkrun handler` and `checkrun payload`: arguments, output, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from runner.errors import UsageError
+from runner.handlers import HandlerSpecError, load_spec
+from runner.handlers.commands import add_handler_arguments, build_spec, run_handler_command
+from runner.payload.commands import add_payload_arguments, run_payload_command
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+
+
+def _args(add: object, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add(parser)  # type: ignore[operator]
+    return parser.parse_args(argv)
+
+
+def test_payload_then_handler_on_its_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = [str(FIXTURES / "four_functions"), "--out", str(out), "--ignore-env"]
+    argv += ["--content-types", "application/json,text/csv", "--special-field", "amount=99"]
+    assert run_payload_command(_args(add_payload_arguments, argv)) == 0
+    assert "payload.tar.gz  (4 fields" in capsys.readouterr().out
+    assert (
+        json.loads((out / "application_json" / "sample_payload.json").read_text())["amount"] == 99
+    )
+    argv = [str(FIXTURES / "four_functions"), "--payloads", str(out / "payload.tar.gz")]
+    assert run_handler_command(_args(add_handler_arguments, argv)) == 0
+    text = capsys.readouterr().out
+    assert "end_to_end        4      0       0" in text
+    assert "all checks passed" in text
+
+
+def test_payload_reads_the_pipeline_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTENT_TYPES", "text/csv")
+    monkeypatch.setenv("SPECIAL_FIELD_age", "41")
+    argv = [str(FIXTURES / "four_functions"), "--out", str(tmp_path)]
+    assert run_payload_command(_args(add_payload_arguments, argv)) == 0
+    assert (tmp_path / "text_csv" / "sample_payload.csv").read_text().startswith("0.0,41.0,")
+
+
+def test_payload_errors_are_usage_errors(tmp_path: Path) -> None:
+    argv = [str(tmp_path), "--out", str(tmp_path / "o"), "--ignore-env"]
+    with pytest.raises(UsageError, match=r"no hyperparameters\.json"):
+        run_payload_command(_args(add_payload_arguments, argv))
+    argv = [str(FIXTURES / "four_functions"), "--out", str(tmp_path), "--content-types", "x/y"]
+    with pytest.raises(UsageError, match="unsupported content type"):
+        run_payload_command(_args(add_payload_arguments, argv))
+
+
+def test_failing_handler_exits_1_and_shows_tracebacks_with_v(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [str(FIXTURES / "raising"), "--payloads", str(FIXTURES / "payloads" / "records")]
+    argv += ["--env", "RAISE_IN=predict_fn", "--skip", "end_to_end", "-v"]
+    assert run_handler_command(_args(add_handler_arguments, argv)) == 1
+    text = capsys.readouterr().out
+    assert "FAILED predict_fn / csv_samples/batch_sample.csv: ValueError" in text
+    assert 'raising/code/inference.py", line' in text
+    assert "5 check(s) failed" in text
+    assert "end_to_end" not in text.split("FAILED")[0]
+
+
+def test_spec_file_options_win_and_save_spec(tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(
+        json.dumps(
+            {
+                "handler_name": "scorer",
+                "packaged_model_path": str(FIXTURES / "four_functions"),
+                "payload_samples_path": str(FIXTURES / "payloads" / "records"),
+                "environ_vars": {"A": "1"},
+            }
+        )
+    )
+    argv = [str(spec_file), "--env", "B=2", "--accept-types", "text/csv"]
+    argv += ["--save-spec", str(tmp_path / "saved.json"), "--check"]
+    args = _args(add_handler_arguments, argv)
+    spec = build_spec(args)
+    assert spec.env == {"A": "1", "B": "2"}
+    assert spec.accept_types == ["text/csv"]
+    assert run_handler_command(args) == 0
+    assert load_spec(tmp_path / "saved.json").env == {"A": "1", "B": "2"}
+
+
+def test_invalid_spec_lists_every_problem(tmp_path: Path) -> None:
+    argv = [str(tmp_path / "model.tar.gz"), "--payloads", str(tmp_path / "none")]
+    with pytest.raises(HandlerSpecError) as info:
+        run_handler_command(_args(add_handler_arguments, argv))
+    assert len(info.value.problems) == 2
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown check"):
+        build_spec(_args(add_handler_arguments, [str(tmp_path), "--skip", "everything"]))
+    with pytest.raises(UsageError, match="NAME=VALUE"):
+        build_spec(_args(add_handler_arguments, [str(tmp_path), "--env", "novalue"]))
+    with pytest.raises(HandlerSpecError, match="does not exist"):
+        build_spec(_args(add_handler_arguments, [str(tmp_path / "missing.json")]))
