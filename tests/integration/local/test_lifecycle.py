@@ -1,0 +1,95 @@
+"""Endpoint lifecycle: Creating -> InService, Failed with the handler's error, DeleteEndpoint."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from local_stack_kit import Clients, Deployer
+
+
+def test_creating_until_ping_then_in_service_with_test_notification(
+    clients: Clients, deployer: Deployer
+) -> None:
+    deployed = deployer.create("echo")
+    assert clients.sm.describe_endpoint(EndpointName=deployed.name)["EndpointStatus"] == "Creating"
+    assert deployer.wait(deployed.name)["EndpointStatus"] == "InService"
+    assert deployed.notifications is not None
+    deployed.notifications.drain(wait=1)
+    assert deployed.notifications.others == [
+        {"eventVersion": "1.0", "eventSource": "aws:sagemaker", "eventName": "TestNotification"}
+    ]
+
+
+def test_model_that_does_not_load_fails_with_its_own_error(
+    clients: Clients, deployer: Deployer
+) -> None:
+    deployed = deployer.create("broken_load")
+    described = deployer.wait(deployed.name)
+    assert described["EndpointStatus"] == "Failed"
+    assert "RuntimeError: weights file model.pth is missing" in described["FailureReason"]
+    events = _log_messages(clients, deployed.name)
+    assert "Traceback (most recent call last)" in events
+    with pytest.raises(clients.rt.exceptions.ClientError) as info:
+        clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b"{}")
+    assert info.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_unsatisfied_requirement_fails_naming_it(deployer: Deployer) -> None:
+    described = deployer.wait(deployer.create("missing_requirement").name)
+    assert described["EndpointStatus"] == "Failed"
+    assert "checkrun-no-such-package-xyz==1.2.3 (not installed)" in described["FailureReason"]
+    assert "numpy" not in described["FailureReason"]
+
+
+def test_delete_endpoint_stops_the_model_servers(
+    clients: Clients, deployer: Deployer, local_stack: object
+) -> None:
+    deployed = deployer.deploy("echo", asynchronous=False)
+    endpoint = local_stack.runtime.endpoints[(deployed.name, "us-east-1")]  # type: ignore[attr-defined]
+    pids = [worker.pid for worker in endpoint.workers]
+    clients.sm.delete_endpoint(EndpointName=deployed.name)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(_alive(pid) for pid in pids)
+    with pytest.raises(clients.sm.exceptions.ClientError) as control:
+        clients.sm.describe_endpoint(EndpointName=deployed.name)
+    assert control.value.response["Error"]["Code"] == "ValidationException"
+    assert "Could not find endpoint" in control.value.response["Error"]["Message"]
+    with pytest.raises(clients.rt.exceptions.ClientError) as runtime:
+        clients.rt.invoke_endpoint(EndpointName=deployed.name, Body=b"{}")
+    assert runtime.value.response["Error"]["Code"] == "ValidationError"
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); check its state.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _log_messages(clients: Clients, name: str, timeout: float = 5.0) -> str:
+    """All log events of the endpoint, waiting for the telemetry thread to ship them."""
+    group = f"/aws/sagemaker/Endpoints/{name}"
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            events = clients.logs.filter_log_events(logGroupName=group)["events"]
+            text = "\n".join(e["message"] for e in events)
+            if "Traceback" in text:
+                return text
+        except clients.logs.exceptions.ResourceNotFoundException:
+            pass
+        time.sleep(0.1)
+    return text

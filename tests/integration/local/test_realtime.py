@@ -1,0 +1,63 @@
+"""Real-time InvokeEndpoint: the handler's body and type, ModelError 424, wrong endpoint kind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from local_stack_kit import Clients, Deployed, Deployer
+
+
+@pytest.fixture(scope="module")
+def realtime(deployer: Deployer) -> Deployed:
+    return deployer.deploy("echo", asynchronous=False)
+
+
+def test_invoke_returns_the_handlers_body_and_content_type(
+    clients: Clients, realtime: Deployed
+) -> None:
+    answer = clients.rt.invoke_endpoint(
+        EndpointName=realtime.name, Body=b'{"value": "rt"}', ContentType="application/json"
+    )
+    assert answer["ContentType"] == "application/json"
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+    assert json.loads(answer["Body"].read())["echo"] == "rt"
+
+
+def test_handler_error_is_a_model_error(clients: Clients, realtime: Deployed) -> None:
+    with pytest.raises(clients.rt.exceptions.ModelError) as info:
+        clients.rt.invoke_endpoint(
+            EndpointName=realtime.name,
+            Body=b'{"fail": "bad input"}',
+            ContentType="application/json",
+        )
+    response = info.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert response["OriginalStatusCode"] == 500
+    assert response["OriginalMessage"] == "ValueError: bad input"
+    assert response["LogStreamArn"].startswith(
+        f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/{realtime.name}"
+        ":log-stream:AllTraffic/i-"
+    )
+    assert response["Error"]["Message"].startswith(
+        'Received server error (500) from primary with message "ValueError: bad input". See '
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:"
+    )
+
+
+def test_async_invocation_of_a_realtime_endpoint_is_refused(
+    clients: Clients, realtime: Deployed
+) -> None:
+    with pytest.raises(clients.rt.exceptions.ClientError) as info:
+        clients.rt.invoke_endpoint_async(EndpointName=realtime.name, Body=b"{}")
+    assert info.value.response["Error"]["Code"] == "ValidationError"
+    assert "not an asynchronous endpoint" in info.value.response["Error"]["Message"]
+
+
+def test_unknown_endpoint(clients: Clients) -> None:
+    with pytest.raises(clients.rt.exceptions.ClientError) as info:
+        clients.rt.invoke_endpoint(EndpointName="missing-rt", Body=b"{}")
+    assert info.value.response["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Endpoint missing-rt of account 123456789012 not found.",
+    }
