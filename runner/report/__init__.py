@@ -16,11 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from runner.engine.results import RunResult
-from runner.report.html import render_html
-from runner.report.json import load_result, render_json
-from runner.report.junit import render_junit
-from runner.report.metrics import render_metrics
-from runner.report.redaction import redact_result
+from runner.report.json import load_result
 
 __all__ = [
     "DEFAULT_NAMES",
@@ -34,12 +30,21 @@ Renderer = Callable[[RunResult], str]
 
 # File names inside reports/<run-id>/.
 DEFAULT_NAMES = {"json": "result.json", "junit": "junit.xml", "html": "report.html"}
-_RENDERERS: dict[str, Renderer] = {
-    "json": render_json,
-    "junit": render_junit,
-    "html": render_html,
-    "metrics": render_metrics,
-}
+
+
+def _renderers() -> dict[str, Renderer]:
+    # Imported on use: `import runner.report` stays cheap for the CLI's fast commands.
+    from runner.report.html import render_html
+    from runner.report.json import render_json
+    from runner.report.junit import render_junit
+    from runner.report.metrics import render_metrics
+
+    return {
+        "json": render_json,
+        "junit": render_junit,
+        "html": render_html,
+        "metrics": render_metrics,
+    }
 
 
 def write_reports(
@@ -102,6 +107,9 @@ def render_reports(
 def _write_all(
     result: RunResult, targets: list[tuple[str, Path]], secrets: Iterable[str]
 ) -> list[Path]:
+    from runner.report.redaction import redact_result
+
+    renderers = _renderers()
     safe = redact_result(result, secrets)
     rendered: dict[str, str] = {}
     written: list[Path] = []
@@ -109,7 +117,7 @@ def _write_all(
         if path in written:
             continue
         if kind not in rendered:
-            rendered[kind] = _RENDERERS[kind](safe)
+            rendered[kind] = renderers[kind](safe)
         _write_atomic(path, rendered[kind])
         written.append(path)
     return written

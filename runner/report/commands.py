@@ -17,15 +17,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # the renderers load only when a command runs: `validate` stays fast
+    from rich.console import Console
 
-from runner.engine.results import RunResult
-from runner.report import DEFAULT_NAMES, load_result, render_reports, write_reports
-from runner.report.diff import diff_runs, render_diff_text
-from runner.report.signoff import apply_signoff
-from runner.report.summary import print_summary
+    from runner.engine.results import RunResult
 
 _OUTPUTS = (
     ("--json", "json_path", "write the run as versioned JSON (result.json format) to PATH"),
@@ -72,8 +69,17 @@ def finish_run(
     secrets: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     console: Console | None = None,
+    show: bool = True,
 ) -> tuple[RunResult, list[Path]]:
-    """Sign-off, every report (reports/<run-id>/ + requested paths), summary; the final result."""
+    """Sign-off, every report (reports/<run-id>/ + requested paths), summary; the final result.
+
+    For `checkrun run`: call ``run_checklist(..., write=False)`` then this. `show=False`
+    writes without printing (``--log-format json``).
+    """
+    from runner.report import write_reports
+    from runner.report.signoff import apply_signoff
+    from runner.report.summary import print_summary
+
     result = apply_signoff(result, signoff_flags(args), env)
     folder = report_dir if report_dir is not None else Path("reports") / result.run_id
     p = report_paths(args)
@@ -86,26 +92,29 @@ def finish_run(
         html_path=p["html_path"],
         metrics_path=p["metrics_path"],
     )
-    print_summary(result, paths, console)
+    if show:
+        print_summary(result, paths, console)
     return result, paths
 
 
-def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "report",
-        help="re-render reports from a result.json",
-        description="Re-render reports from a stored result.json (default: report.html and "
-        "junit.xml next to it).",
-    )
+REPORT_HELP = "re-render reports from a result.json (default: report.html, junit.xml beside it)"
+DIFF_HELP = "compare two result.json: changed outcomes, timing regressions (exit 1 if any)"
+
+
+def report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``checkrun report``."""
     parser.add_argument("result", type=Path, metavar="RESULT.json")
     for flag, dest, text in _OUTPUTS:
         parser.add_argument(flag, dest=dest, type=Path, metavar="PATH", help=text)
     add_signoff_options(parser)
-    parser.set_defaults(func=cmd_report)
-    return parser
 
 
 def cmd_report(args: argparse.Namespace, console: Console | None = None) -> int:
+    from rich.console import Console
+
+    from runner.report import DEFAULT_NAMES, load_result, render_reports
+    from runner.report.signoff import apply_signoff
+
     result = apply_signoff(load_result(args.result), signoff_flags(args))
     paths = report_paths(args)
     if not any(paths.values()):
@@ -127,13 +136,8 @@ def cmd_report(args: argparse.Namespace, console: Console | None = None) -> int:
     return 0
 
 
-def add_diff_command(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "diff",
-        help="compare two runs: changed outcomes, timing regressions",
-        description="Compare two result.json files. Exit 1 when a test got worse or a "
-        "cold start, wait time or p95 latency grew beyond the threshold; else 0.",
-    )
+def diff_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``checkrun diff``."""
     parser.add_argument("old", type=Path, metavar="OLD.json")
     parser.add_argument("new", type=Path, metavar="NEW.json")
     parser.add_argument(
@@ -150,11 +154,14 @@ def add_diff_command(subparsers: Any) -> argparse.ArgumentParser:
         metavar="S",
         help="ignore timing changes smaller than this many seconds (default 0.5)",
     )
-    parser.set_defaults(func=cmd_diff)
-    return parser
 
 
 def cmd_diff(args: argparse.Namespace, console: Console | None = None) -> int:
+    from rich.console import Console
+
+    from runner.report import load_result
+    from runner.report.diff import diff_runs, render_diff_text
+
     diff = diff_runs(
         load_result(args.old),
         load_result(args.new),
@@ -178,14 +185,21 @@ def parse_threshold(text: str) -> float:
     return value
 
 
-__all__ = [
-    "add_diff_command",
-    "add_report_command",
-    "add_report_options",
-    "cmd_diff",
-    "cmd_report",
-    "finish_run",
-    "parse_threshold",
-    "report_paths",
-    "signoff_flags",
-]
+def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``checkrun report`` on an argparse subparsers object (sets ``func``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "report", help=REPORT_HELP, description=REPORT_HELP
+    )
+    report_arguments(parser)
+    parser.set_defaults(func=cmd_report)
+    return parser
+
+
+def add_diff_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``checkrun diff`` on an argparse subparsers object (sets ``func``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "diff", help=DIFF_HELP, description=DIFF_HELP
+    )
+    diff_arguments(parser)
+    parser.set_defaults(func=cmd_diff)
+    return parser

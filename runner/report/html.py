@@ -279,7 +279,7 @@ def _step_view(step: StepResult) -> StepView:
         error=(f"{step.error_code}: " if step.error_code else "") + (step.error or "")
         if step.error
         else "",
-        output=_output(step.output, OUTPUT_LIMIT.get(step.status, 400)),
+        output=_output(step.output, step.status),
         latency=latency,
         # Passing steps' logs stay in result.json and JUnit system-out.
         log=list(step.log) if step.status is Status.FAILED else [],
@@ -302,10 +302,17 @@ def _evidence(key: str, value: Any) -> EvidenceItem:
     return EvidenceItem(key, text, "text")
 
 
-def _output(output: Any, limit: int) -> str:
+def _output(output: Any, status: Status) -> str:
+    """A failing step's output pretty-printed; a passing step's compact, on one line."""
     if output is None:
         return ""
-    text = output if isinstance(output, str) else _json(output)
+    limit = OUTPUT_LIMIT.get(status, OUTPUT_LIMIT[Status.PASSED])
+    if isinstance(output, str):
+        text = output
+    elif status is Status.FAILED:
+        text = _json(output)
+    else:
+        text = json.dumps(output, ensure_ascii=False, default=str)
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters in result.json)"
     return text
