@@ -267,35 +267,6 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- handler / payload (runner/handlers/commands.py, runner/payload/commands.py) ---------
-
-
-def _handler_args(parser: argparse.ArgumentParser) -> None:
-    from runner.handlers.commands import add_handler_arguments
-
-    add_handler_arguments(parser)
-
-
-@subcommand("handler", "test a model's inference handler offline on samples", _handler_args)
-def cmd_handler(args: argparse.Namespace) -> int:
-    from runner.handlers.commands import run_handler_command
-
-    return run_handler_command(args)
-
-
-def _payload_args(parser: argparse.ArgumentParser) -> None:
-    from runner.payload.commands import add_payload_arguments
-
-    add_payload_arguments(parser)
-
-
-@subcommand("payload", "sample payloads (payload.tar.gz) from hyperparameters.json", _payload_args)
-def cmd_payload(args: argparse.Namespace) -> int:
-    from runner.payload.commands import run_payload_command
-
-    return run_payload_command(args)
-
-
 # --- main ----------------------------------------------------------------------------
 
 
