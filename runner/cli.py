@@ -25,7 +25,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from runner.errors import ChecklistError, CheckrunError, UsageError
 
@@ -267,6 +267,64 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- handler / payload (runner/handlers/commands.py, runner/payload/commands.py) ---------
+
+
+def _handler_args(parser: argparse.ArgumentParser) -> None:
+    from runner.handlers.commands import add_handler_arguments
+
+    add_handler_arguments(parser)
+
+
+@subcommand("handler", "test a model's inference handler offline on samples", _handler_args)
+def cmd_handler(args: argparse.Namespace) -> int:
+    from runner.handlers.commands import run_handler_command
+
+    return run_handler_command(args)
+
+
+def _payload_args(parser: argparse.ArgumentParser) -> None:
+    from runner.payload.commands import add_payload_arguments
+
+    add_payload_arguments(parser)
+
+
+@subcommand("payload", "sample payloads (payload.tar.gz) from hyperparameters.json", _payload_args)
+def cmd_payload(args: argparse.Namespace) -> int:
+    from runner.payload.commands import run_payload_command
+
+    return run_payload_command(args)
+
+
+# --- report / diff (runner/report/commands.py) --------------------------------------------
+
+
+def _report_args(parser: argparse.ArgumentParser) -> None:
+    from runner.report.commands import report_arguments
+
+    report_arguments(parser)
+
+
+@subcommand("report", "re-render reports from a result.json", _report_args)
+def cmd_report(args: argparse.Namespace) -> int:
+    from runner.report.commands import cmd_report as report
+
+    return report(args)
+
+
+def _diff_args(parser: argparse.ArgumentParser) -> None:
+    from runner.report.commands import diff_arguments
+
+    diff_arguments(parser)
+
+
+@subcommand("diff", "compare two result.json: changed outcomes, timing regressions", _diff_args)
+def cmd_diff(args: argparse.Namespace) -> int:
+    from runner.report.commands import cmd_diff as diff
+
+    return diff(args)
+
+
 # --- main ----------------------------------------------------------------------------
 
 
@@ -285,19 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
         if configure is not None:
             configure(child)
         child.set_defaults(func=func)
-    for add in _parser_adders():
-        add(sub)
     for child in sub.choices.values():
         _env_defaults(child)
     return parser
-
-
-def _parser_adders() -> list[Callable[[Any], argparse.ArgumentParser]]:
-    """Subcommands whose owners build their parser: `add(subparsers) -> parser` that sets
-    `func`. Add yours to this list."""
-    from runner.report.commands import add_diff_command, add_report_command
-
-    return [add_report_command, add_diff_command]
 
 
 def _env_defaults(parser: argparse.ArgumentParser) -> None:
