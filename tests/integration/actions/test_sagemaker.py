@@ -1,0 +1,198 @@
+"""sagemaker.*, sns.*, logs.* and cleanup against the local stack (one shared async endpoint)."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner.actions.aws import clients
+from runner.actions.cleanup import cleanup_ledger
+from runner.engine.context import RunContext
+from runner.errors import ActionError
+
+Call = Any
+
+
+@pytest.fixture(scope="module")
+def shared(new_run: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One run with the StyleMatch model packaged and an async endpoint deployed."""
+    run, call = new_run(tmp_path_factory.mktemp("sm"))
+    pkg = call(
+        "sagemaker.package_model",
+        source="models/stylematch",
+        uri=f"s3://it-sm/models/{run.run_id}/model.tar.gz",
+    )
+    endpoint = f"it-async-{run.run_id}".replace("_", "-")
+    deployed = call(
+        "sagemaker.deploy_async",
+        endpoint=endpoint,
+        model_data=pkg["model_data"],
+        output_path=f"s3://it-sm/out/{run.run_id}/",
+        max_concurrent_invocations=2,
+    )
+    try:
+        yield run, call, pkg, deployed
+    finally:
+        report = cleanup_ledger(run.ledger, clients(run))
+        run.exit_stack.close()
+        assert report.remaining == [] and report.failed == []
+
+
+def test_package_model_runs_build_py_and_leaves_it_out(shared: Any, tmp_path: Path) -> None:
+    run, _call, pkg, _ = shared
+    assert "catalog.npz" in pkg["files"] and "build.py" not in pkg["files"]
+    s3 = clients(run).client("s3")
+    body = s3.get_object(Bucket="it-sm", Key=pkg["model_data"].split("/", 3)[3])["Body"].read()
+    (tmp_path / "m.tar.gz").write_bytes(body)
+    with tarfile.open(tmp_path / "m.tar.gz") as tar:
+        assert "code/inference.py" in tar.getnames()
+
+
+def test_deploy_async_is_in_service_with_info_file_and_topics(shared: Any) -> None:
+    run, _call, _pkg, deployed = shared
+    assert deployed["EndpointStatus"] == "InService"
+    info = json.loads(Path(deployed["info_file"]).read_text())
+    assert info["async_config"]["sns_topic_arn"].startswith("arn:aws:sns:")
+    assert info["async_config"]["queue_url"]
+    kinds = {r.kind for r in run.ledger.all()}
+    assert {"sagemaker:endpoint", "sns:topic", "sqs:queue", "sns:subscription"} <= kinds
+
+
+def test_invoke_async_then_wait_result_by_notification(shared: Any) -> None:
+    _run, call, _pkg, deployed = shared
+    job = call(
+        "sagemaker.invoke_async",
+        endpoint=deployed["EndpointName"],
+        body_file="payloads/shirt.jpg",
+        content_type="image/jpeg",
+    )
+    assert job["OutputLocation"].endswith(".out") and job["input_uploaded"]
+    result = call("sagemaker.wait_result", job=job, timeout=60)
+    assert result["status"] == "Completed"
+    assert result["detected_by"] == "notification"
+    assert len(result["output"]["recommendations"]) == 5
+    assert all(0 <= r["score"] <= 1 for r in result["output"]["recommendations"])
+
+
+def test_invalid_image_fails_with_error_object_and_error_notification(shared: Any) -> None:
+    _run, call, _pkg, deployed = shared
+    job = call(
+        "sagemaker.invoke_async",
+        endpoint=deployed["EndpointName"],
+        body_file="payloads/invalid.jpg",
+        content_type="image/jpeg",
+    )
+    result = call("sagemaker.wait_result", job=job, timeout=60)
+    assert result["status"] == "Failed"
+    assert "not a decodable image" in result["failure"]
+    note = call("sns.expect_notification", job=job, status="Failed", within=60)
+    assert note["failure_reason"].startswith("ClientError")
+
+
+def test_missing_endpoint_is_the_runtime_validation_error(shared: Any) -> None:
+    _run, call, _pkg, _deployed = shared
+    with pytest.raises(ActionError) as info:
+        call("sagemaker.invoke_async", endpoint="no-such-endpoint", body='{"a": 1}')
+    assert info.value.code == "ValidationError"
+    assert info.value.message == "Endpoint no-such-endpoint of account 123456789012 not found."
+
+
+def test_concurrent_jobs_complete_within_the_concurrency_limit(shared: Any) -> None:
+    _run, call, _pkg, deployed = shared
+    batch = call(
+        "sagemaker.invoke_async",
+        endpoint=deployed["EndpointName"],
+        body_file="payloads/shirt.jpg",
+        content_type="image/jpeg",
+        count=6,
+    )
+    assert batch["accepted"] == 6 and batch["errors"] == []
+    waited = call("sagemaker.wait_result", jobs=batch["jobs"], timeout=60)
+    assert waited["completed"] == 6
+    assert 1 <= waited["max_concurrency_observed"] <= 2
+
+
+def test_describe_endpoint_config_shows_async_config(shared: Any) -> None:
+    _run, call, _pkg, deployed = shared
+    cfg = call("sagemaker.describe_endpoint_config", endpoint=deployed["EndpointName"])
+    assert cfg["ProductionVariants"][0]["InstanceType"] == "ml.m5.large"
+    assert cfg["AsyncInferenceConfig"]["ClientConfig"]["MaxConcurrentInvocationsPerInstance"] == 2
+    desc = call("sagemaker.describe_endpoint", endpoint=deployed["EndpointName"])
+    assert desc["EndpointStatus"] == "InService"
+
+
+def test_logs_expect_sees_model_loading_and_rejects_forbidden_patterns(shared: Any) -> None:
+    _run, call, _pkg, deployed = shared
+    ok = call("logs.expect", endpoint=deployed["EndpointName"], present=["model loaded"], timeout=5)
+    assert ok["present"]["model loaded"] >= 1
+    with pytest.raises(ActionError) as info:
+        call("logs.expect", endpoint=deployed["EndpointName"], absent=["model loaded"], timeout=0)
+    assert info.value.code == "LogsMismatch"
+
+
+def test_wait_result_without_notifications_uses_s3(call: Call, run: RunContext) -> None:
+    pkg = call(
+        "sagemaker.package_model", source="models/stylematch", uri="s3://it-sm2/m/model.tar.gz"
+    )
+    endpoint = f"it-quiet-{run.run_id}".replace("_", "-")
+    call(
+        "sagemaker.deploy_async",
+        endpoint=endpoint,
+        model_data=pkg["model_data"],
+        output_path="s3://it-sm2/out/",
+        notifications=False,
+    )
+    job = call("sagemaker.invoke_async", endpoint=endpoint, body_file="payloads/shirt.jpg")
+    result = call("sagemaker.wait_result", job=job, timeout=60)
+    assert result["status"] == "Completed" and result["detected_by"] == "s3"
+    assert result["s3_requests"] >= 2  # at least one HEAD and the GET
+    deleted = call("sagemaker.delete", endpoint=endpoint)
+    assert f"endpoint:{endpoint}" in deleted["deleted"]
+    with pytest.raises(ActionError) as info:
+        call("sagemaker.describe_endpoint", endpoint=endpoint)
+    assert info.value.code == "ValidationException"
+
+
+def test_realtime_deploy_and_invoke_and_model_error(call: Call, run: RunContext) -> None:
+    pkg = call(
+        "sagemaker.package_model", source="models/stylematch", uri="s3://it-sm3/m/model.tar.gz"
+    )
+    endpoint = f"it-rt-{run.run_id}".replace("_", "-")
+    call("sagemaker.deploy", endpoint=endpoint, model_data=pkg["model_data"])
+    out = call(
+        "sagemaker.invoke",
+        endpoint=endpoint,
+        body_file="payloads/shirt.jpg",
+        content_type="image/jpeg",
+    )
+    assert out["body"]["recommendations"][0]["category"] == "upperwear"
+    with pytest.raises(ActionError) as info:
+        call("sagemaker.invoke", endpoint=endpoint, body="not an image", content_type="image/jpeg")
+    assert info.value.code == "ModelError"
+
+
+def test_broken_model_deploy_fails_with_the_reason(call: Call, run: RunContext) -> None:
+    pkg = call("sagemaker.package_model", source="models/broken", uri="s3://it-sm4/m/model.tar.gz")
+    with pytest.raises(ActionError) as info:
+        call(
+            "sagemaker.deploy_async",
+            endpoint=f"it-broken-{run.run_id}".replace("_", "-"),
+            model_data=pkg["model_data"],
+            output_path="s3://it-sm4/out/",
+        )
+    assert info.value.code == "EndpointFailed"
+
+
+def test_cleanup_is_idempotent_and_proves_nothing_remains(call: Call, run: RunContext) -> None:
+    call("s3.bucket", bucket="it-clean")
+    call("s3.put", uri="s3://it-clean/x/1", body="1")
+    first = call("cleanup")
+    assert first["nothing_remains"] and "s3:bucket it-clean" in first["deleted"]
+    report = cleanup_ledger(run.ledger, clients(run))  # again: everything already gone
+    assert report.remaining == [] and report.failed == []
+    assert "s3:bucket it-clean" in report.already_gone
