@@ -325,6 +325,26 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return diff(args)
 
 
+# --- cleanup (runner/actions/cleanup.py) ---------------------------------------------
+
+
+def _cleanup_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ledger", type=Path, help="reports/<run-id>/ledger.json of the run")
+    parser.add_argument("--endpoint-url", help="where the resources live (default: the ledger's)")
+    parser.add_argument("--region", help="AWS region (default: the ledger's)")
+
+
+@subcommand("cleanup", "delete what a run (even a killed one) left, from its ledger", _cleanup_args)
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from runner.actions.cleanup import cleanup_ledger_file
+
+    report, summary = cleanup_ledger_file(
+        args.ledger, endpoint_url=args.endpoint_url, region=args.region
+    )
+    print(summary)
+    return 1 if report is not None and (report.remaining or report.failed) else 0
+
+
 # --- main ----------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -216,3 +217,52 @@ def cleanup(args: CleanupArgs, ctx: StepContext) -> ActionOutput:
 def sagemaker_cleanup(args: CleanupArgs, ctx: StepContext) -> ActionOutput:
     """Alias of `cleanup` (DESIGN.md's spelling)."""
     return cleanup(args, ctx)
+
+
+def _reachable(url: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 2):
+            return True
+    except OSError:
+        return False
+
+
+def cleanup_ledger_file(
+    path: Path, *, endpoint_url: str | None = None, region: str | None = None
+) -> tuple[CleanupReport | None, str]:
+    """`checkrun cleanup LEDGER`: clean what a (killed) run left; returns (report, summary line).
+
+    The ledger's `meta.aws` says where the run pointed (target, region,
+    endpoint_url); options override it. A local-target run whose embedded stack
+    died with it left nothing behind: report None.
+    """
+    import json
+
+    from runner.actions.aws import make_clients
+    from runner.errors import UsageError
+
+    try:
+        ledger = Ledger.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"cannot read ledger {path}: {exc}") from exc
+    meta = ledger.meta.get("aws") or {}
+    target = str(meta.get("target") or "aws")
+    url = endpoint_url or meta.get("endpoint_url")
+    if not ledger.pending():
+        return CleanupReport(), f"{path}: nothing to clean (every resource already deleted)"
+    if target == "local" and endpoint_url is None and (not url or not _reachable(str(url))):
+        return None, (
+            f"{path}: the run used the embedded local stack, which stopped with it; nothing remains"
+        )
+    aws = make_clients(
+        target="local" if target == "local" else "aws",
+        region=region or meta.get("region"),
+        endpoint_url=url,
+    )
+    report = cleanup_ledger(ledger, aws)
+    summary = json.dumps(report.to_dict(), indent=2)
+    return report, summary
