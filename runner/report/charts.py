@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from runner.engine.results import LatencySummary, RunResult
+from runner.report.evidence import COLD_KEY, WARM_KEY, number
 
 WIDTH = 900.0  # viewBox width of every chart
 LABEL_W = 170.0  # left column for labels
@@ -157,8 +158,6 @@ def latency_chart(title: str, lat: LatencySummary) -> LatencyChart:
 
 
 COLD_LABEL_W = 320.0  # "test / step" labels are long
-COLD_KEY = "cold_start_seconds"
-WARM_KEY = "warm_seconds"
 
 
 def cold_warm_bars(result: RunResult) -> list[Bar]:
@@ -167,9 +166,9 @@ def cold_warm_bars(result: RunResult) -> list[Bar]:
     for test in result.tests:
         for step in test.steps:
             for key, cls in ((COLD_KEY, "cold"), (WARM_KEY, "warm")):
-                value = step.evidence.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    found.append((f"{test.id} / {step.name}", float(value), cls))
+                value = number(step.evidence.get(key))
+                if value is not None:
+                    found.append((f"{test.id} / {step.name}", value, cls))
     top = max((v for _, v, _ in found), default=0.0) or 1.0
     plot_w = WIDTH - COLD_LABEL_W - 120
     return [

@@ -2,10 +2,10 @@
 
 Outcomes are matched by test id. Timings are matched by test id and step name and
 compared for cold start (``cold_start_seconds``), time to an async result
-(``wait_seconds``), warm invocation (``warm_seconds``) and the p95 of repeated/parallel
-steps (LatencySummary). A timing regressed when it grew by more than `threshold`
-(a fraction: 0.2 = 20 %) and by at least `min_seconds` (so 0.01 s -> 0.02 s is noise,
-not a regression).
+(``wait_seconds`` or ``since_submit``), warm invocation (``warm_seconds``) and the p95
+of repeated/parallel steps (LatencySummary). A timing regressed when it grew by more
+than `threshold` (a fraction: 0.2 = 20 %) and by at least `min_seconds` (so 0.01 s ->
+0.02 s is noise, not a regression).
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from runner.engine.results import RunResult, Status
+from runner.report.evidence import COLD_KEY, WARM_KEY, number, wait_seconds
 
 # How bad an outcome is; a move to a higher rank is a regression.
 _RANK = {Status.PASSED: 0, Status.SKIPPED: 0, Status.FAILED: 2, Status.BLOCKED: 2}
-TIMINGS = (
-    ("cold_start_seconds", "cold start"),
-    ("wait_seconds", "wait time"),
-    ("warm_seconds", "warm invocation"),
-)
 
 
 @dataclass(frozen=True)
@@ -125,10 +121,14 @@ def _timing_values(run: RunResult) -> Iterator[tuple[tuple[str, str, str], float
         for step in test.steps:
             seen[step.name] = seen.get(step.name, 0) + 1
             name = step.name if seen[step.name] == 1 else f"{step.name} #{seen[step.name]}"
-            for key, metric in TIMINGS:
-                value = step.evidence.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    yield (test.id, name, metric), float(value)
+            values = {
+                "cold start": number(step.evidence.get(COLD_KEY)),
+                "wait time": wait_seconds(step.evidence),
+                "warm invocation": number(step.evidence.get(WARM_KEY)),
+            }
+            for metric, value in values.items():
+                if value is not None:
+                    yield (test.id, name, metric), value
             if step.latency is not None:
                 yield (test.id, name, "p95 latency"), step.latency.p95
 

@@ -28,6 +28,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from runner.engine.results import Decision, RunResult, Status, StepResult, TestResult
+from runner.report import evidence
 from runner.report.charts import (
     COLD_LABEL_W,
     Bar,
@@ -319,20 +320,24 @@ def _output(output: Any, status: Status) -> str:
 
 
 def _waits(result: RunResult) -> list[WaitRow]:
+    """One row per step that waited for an async result or timed a cold/warm invocation."""
     rows = []
     for test in result.tests:
         for step in test.steps:
             ev = step.evidence
-            seconds = ev.get("wait_seconds", ev.get("cold_start_seconds", ev.get("warm_seconds")))
+            seconds = evidence.wait_seconds(ev)
+            if seconds is None:
+                seconds = evidence.number(ev.get(evidence.COLD_KEY, ev.get(evidence.WARM_KEY)))
             if "detected_by" not in ev and seconds is None:
                 continue
+            requests = evidence.request_count(ev)
             rows.append(
                 WaitRow(
                     test=test.id,
                     step=step.name,
-                    detected_by=str(ev.get("detected_by", "—")),
-                    wait=_seconds(float(seconds)) if isinstance(seconds, (int, float)) else "—",
-                    requests=str(ev.get("requests", "—")),
+                    detected_by=str(ev.get("detected_by") or "—"),
+                    wait=_seconds(seconds) if seconds is not None else "—",
+                    requests=str(requests) if requests is not None else "—",
                     attempts=step.attempts,
                 )
             )

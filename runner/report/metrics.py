@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from runner.engine.results import Decision, LatencySummary, RunResult, Status
+from runner.report import evidence as keys
 
 _HELP = {
     "checkrun_decision": "Decision of the run: 1 for the decision reached.",
@@ -76,16 +77,17 @@ def _samples(result: RunResult) -> Iterable[Sample]:
 
 def _step_samples(where: dict[str, str], evidence: object, latency: object) -> Iterable[Sample]:
     ev = evidence if isinstance(evidence, Mapping) else {}
-    wait = ev.get("wait_seconds")
-    if isinstance(wait, (int, float)) and _is_number(wait):
-        by = str(ev.get("detected_by", "unknown"))
-        yield "checkrun_wait_seconds", {**where, "detected_by": by}, float(wait)
+    wait = keys.wait_seconds(ev)
+    if wait is not None:
+        by = str(ev.get("detected_by") or "unknown")
+        yield "checkrun_wait_seconds", {**where, "detected_by": by}, wait
     for key, metric in (
-        ("cold_start_seconds", "checkrun_cold_start_seconds"),
-        ("warm_seconds", "checkrun_warm_seconds"),
+        (keys.COLD_KEY, "checkrun_cold_start_seconds"),
+        (keys.WARM_KEY, "checkrun_warm_seconds"),
     ):
-        if _is_number(ev.get(key)):
-            yield metric, where, float(ev[key])
+        value = keys.number(ev.get(key))
+        if value is not None:
+            yield metric, where, value
     if isinstance(latency, LatencySummary):
         for q, value in (
             ("0", latency.min),
@@ -94,10 +96,6 @@ def _step_samples(where: dict[str, str], evidence: object, latency: object) -> I
             ("1", latency.max),
         ):
             yield "checkrun_step_latency_seconds", {**where, "quantile": q}, value
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _labels(labels: dict[str, str]) -> str:
