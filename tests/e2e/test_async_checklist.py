@@ -1,0 +1,198 @@
+"""The product's main job end to end: `checkrun checklists/async.yaml` as users run it.
+
+* the default profile: the embedded local stack starts and stops inside the run;
+* `--profile staging` (target aws) against `checkrun local` started as its own
+  process, reached through AWS_ENDPOINT_URL, as a staging run reaches AWS;
+* a model that cannot load: deploy fails, dependents BLOCKED, cleanup runs, exit 2;
+* a run killed with SIGKILL, then `checkrun cleanup LEDGER`: nothing left.
+After the runs against the separate stack, listing it proves nothing remains.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKLIST = ROOT / "checklists" / "async.yaml"
+CHECKRUN = [sys.executable, "-m", "runner"]
+DUMMY = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "ap-south-1",
+}
+
+
+def checkrun(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Any:
+    return subprocess.run(
+        [*CHECKRUN, *args],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def result_of(report_dir: Path) -> dict[str, Any]:
+    return json.loads((report_dir / "result.json").read_text())
+
+
+def statuses(result: dict[str, Any]) -> dict[str, str]:
+    return {t["id"]: t["status"] for t in result["tests"]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack_process() -> Iterator[str]:
+    """`checkrun local` in its own process; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*CHECKRUN, "local", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, **DUMMY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"checkrun local exited {proc.returncode}: {proc.stderr.read()[-500:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def leftovers(url: str, run_id: str) -> list[str]:
+    """What of run `run_id` the stack still holds, found by listing every kind we create."""
+    import boto3
+
+    session = boto3.Session(region_name="ap-south-1", **_creds())
+    sm = session.client("sagemaker", endpoint_url=url)
+    found = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]]
+    found += [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]]
+    found += [m["ModelName"] for m in sm.list_models()["Models"]]
+    found += [
+        t["TopicArn"] for t in session.client("sns", endpoint_url=url).list_topics()["Topics"]
+    ]
+    found += session.client("sqs", endpoint_url=url).list_queues().get("QueueUrls", [])
+    s3 = session.client("s3", endpoint_url=url)
+    for bucket in s3.list_buckets()["Buckets"]:
+        keys = s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
+        found += [f"s3://{bucket['Name']}/{o['Key']}" for o in keys]
+    return [f for f in found if run_id in f]
+
+
+def _creds() -> dict[str, str]:
+    return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def test_default_profile_runs_all_14_tests_on_the_embedded_stack(tmp_path: Path) -> None:
+    proc = checkrun("checklists/async.yaml", "--report-dir", str(tmp_path), "--log-format", "plain")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = result_of(tmp_path)
+    assert result["decision"] == "APPROVED"
+    assert set(statuses(result).values()) == {"passed"} and len(result["tests"]) == 15
+    for test in result["tests"]:
+        assert all(c["passed"] for c in test["criteria"]), test["id"]
+    waits = [
+        s["evidence"]
+        for t in result["tests"]
+        for s in t["steps"]
+        if s["action"] == "sagemaker.wait_result" and "detected_by" in s["evidence"]
+    ]
+    assert waits and all(w["detected_by"] == "notification" for w in waits)
+    cold = next(t for t in result["tests"] if t["id"] == "cold-start")
+    evidence = {k: v for s in cold["steps"] for k, v in s["evidence"].items()}
+    assert {"cold_start_seconds", "warm_seconds"} <= set(evidence)
+    info = json.loads((tmp_path / "async_endpoint_info.json").read_text())
+    assert info["async_config"]["sns_topic_arn"].startswith("arn:aws:sns:")
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert ledger["resources"] and all(r["deleted"] for r in ledger["resources"])
+
+
+def test_staging_profile_against_checkrun_local_process(stack_process: str, tmp_path: Path) -> None:
+    env = {**DUMMY, "AWS_ENDPOINT_URL": stack_process}
+    proc = checkrun(
+        "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path),
+        "--var", "role_arn=arn:aws:iam::123456789012:role/sm-exec", env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = result_of(tmp_path)
+    assert result["target"] == "aws" and result["decision"] == "APPROVED"
+    assert leftovers(stack_process, result["run_id"]) == []
+
+
+def test_broken_model_blocks_the_run_and_leaves_nothing(stack_process: str, tmp_path: Path) -> None:
+    env = {**DUMMY, "AWS_ENDPOINT_URL": stack_process}
+    proc = checkrun(
+        "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path),
+        "--var", "model_dir=models/broken", env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = result_of(tmp_path)
+    states = statuses(result)
+    assert result["decision"] == "BLOCKED"
+    assert states["deploy"] == "failed" and states["cleanup"] == "passed"
+    assert states["basic-invocation"] == "blocked" and states["cost-verification"] == "blocked"
+    deploy = next(t for t in result["tests"] if t["id"] == "deploy")
+    assert "model.bin is missing" in json.dumps(deploy) or "Failed" in deploy["reason"]
+    assert leftovers(stack_process, result["run_id"]) == []
+
+
+def test_killed_run_is_cleaned_from_its_ledger(stack_process: str, tmp_path: Path) -> None:
+    env = {**os.environ, **DUMMY, "AWS_ENDPOINT_URL": stack_process, "NO_COLOR": "1"}
+    run = subprocess.Popen(
+        [*CHECKRUN, "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ledger_path = tmp_path / "ledger.json"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:  # kill once an endpoint exists
+            if ledger_path.exists() and "sagemaker:endpoint" in ledger_path.read_text():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run never created an endpoint")
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait(10)
+    run_id = json.loads(ledger_path.read_text())["run_id"]
+    assert leftovers(stack_process, run_id), "the killed run should have left resources"
+    proc = checkrun("cleanup", str(ledger_path), env={**DUMMY, "AWS_ENDPOINT_URL": stack_process})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert leftovers(stack_process, run_id) == []
+    again = checkrun("cleanup", str(ledger_path), env={**DUMMY, "AWS_ENDPOINT_URL": stack_process})
+    assert again.returncode == 0 and "nothing to clean" in again.stdout
