@@ -69,6 +69,8 @@ class Dispatcher:
     ) -> list[bytes] | None:
         assert self.faults is not None
         for rule in self.faults.request_faults(service, operation):
+            if rule.kind != "latency":
+                wire.read_body(environ)  # an unread body breaks the keep-alive connection
             if rule.kind == "latency":
                 time.sleep(rule.seconds)
             elif rule.kind == "throttle":

@@ -147,9 +147,10 @@ class Deployer:
         env: dict[str, str] | None = None,
         image: str = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310",
         failure_path: bool = True,
+        prefix: str | None = None,
     ) -> Deployed:
         """CreateModel + CreateEndpointConfig + CreateEndpoint; does not wait."""
-        name = f"{fixture.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        name = f"{prefix or fixture.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
         sm = self.clients.sm
         sm.create_model(
             ModelName=name,

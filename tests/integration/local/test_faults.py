@@ -1,0 +1,112 @@
+"""Every fault kind of a FaultPlan, on a stack of its own, seen through plain boto3."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from local_stack_kit import Clients, Deployer
+
+from runner.local.faults import FaultPlan, FaultRule
+from runner.local.stack import LocalStack
+
+PLAN = FaultPlan(
+    seed=11,
+    rules=[
+        FaultRule(kind="throttle", api="s3:PutObject", count=1),
+        FaultRule(kind="throttle", api="sagemaker-runtime:InvokeEndpointAsync", count=1),
+        FaultRule(kind="error", api="sns:ListTopics", status=503, count=1),
+        FaultRule(kind="latency", api="sts:GetCallerIdentity", seconds=0.05),
+        FaultRule(kind="drop_notification", endpoint="drop-*", count=1),
+        FaultRule(kind="kill_worker", endpoint="kill-*", count=1),
+        FaultRule(kind="slow_start", endpoint="slow-*", seconds=1.0),
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clients, Deployer]]:
+    with LocalStack(faults=PLAN) as stack:
+        clients = Clients(stack.url, retries={"total_max_attempts": 1, "mode": "standard"})
+        deployer = Deployer(clients, tmp_path_factory.mktemp("faulty"))
+        yield clients, deployer
+        deployer.cleanup()
+
+
+def _fired(index: int) -> int:
+    return PLAN.fired().get(f"{index}:{PLAN.rules[index].kind}", 0)
+
+
+def test_throttle_an_s3_call_once(faulty: tuple[Clients, Deployer]) -> None:
+    clients, deployer = faulty
+    with pytest.raises(clients.s3.exceptions.ClientError) as info:
+        clients.s3.put_object(Bucket=deployer.bucket, Key="a.txt", Body=b"a")
+    assert info.value.response["Error"]["Code"] == "SlowDown"
+    clients.s3.put_object(Bucket=deployer.bucket, Key="a.txt", Body=b"a")  # count=1: now fine
+    assert _fired(0) == 1
+
+
+def test_server_error(faulty: tuple[Clients, Deployer]) -> None:
+    clients, _ = faulty
+    with pytest.raises(clients.sns.exceptions.ClientError) as info:
+        clients.sns.list_topics()
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert "Topics" in clients.sns.list_topics()
+
+
+def test_latency_delays_but_answers(faulty: tuple[Clients, Deployer]) -> None:
+    clients, _ = faulty
+    before = _fired(3)
+    sts = boto3.client(
+        "sts",
+        endpoint_url=clients.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    assert sts.get_caller_identity()["Account"] == "123456789012"
+    assert _fired(3) == before + 1
+
+
+def test_runtime_throttling_and_dropped_notification(faulty: tuple[Clients, Deployer]) -> None:
+    clients, deployer = faulty
+    deployed = deployer.deploy("echo", prefix="drop")
+    assert deployed.notifications is not None
+    with pytest.raises(clients.rt.exceptions.ClientError) as info:
+        clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b"{}")
+    assert info.value.response["Error"]["Code"] == "ThrottlingException"
+    dropped = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 1}')
+    deployed.output(clients, dropped["OutputLocation"])  # the work itself was done
+    kept = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 2}')
+    deployed.notifications.wait_for(kept["InferenceId"])
+    deployed.notifications.drain(wait=0)
+    assert dropped["InferenceId"] not in deployed.notifications.seen
+    assert _fired(4) == 1
+
+
+def test_killed_worker_fails_the_invocation_and_restarts(faulty: tuple[Clients, Deployer]) -> None:
+    clients, deployer = faulty
+    deployed = deployer.deploy("echo", prefix="kill")
+    assert deployed.notifications is not None
+    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 1}')
+    message = deployed.notifications.wait_for(killed["InferenceId"])
+    assert message["invocationStatus"] == "Failed"
+    after = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 2}')
+    assert (
+        deployed.notifications.wait_for(after["InferenceId"], timeout=20)["invocationStatus"]
+        == "Completed"
+    )
+    assert json.loads(deployed.output(clients, after["OutputLocation"])[0])["echo"] == 2
+    assert _fired(5) == 1
+
+
+def test_slow_cold_start_keeps_the_endpoint_creating(faulty: tuple[Clients, Deployer]) -> None:
+    clients, deployer = faulty
+    deployed = deployer.create("echo", prefix="slow")
+    time.sleep(0.5)
+    assert clients.sm.describe_endpoint(EndpointName=deployed.name)["EndpointStatus"] == "Creating"
+    assert deployer.wait(deployed.name)["EndpointStatus"] == "InService"
+    assert _fired(6) == 1
