@@ -59,6 +59,9 @@ def dotted(path: Path) -> str:
     return out
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -98,11 +101,27 @@ def _reader_position(exc: yaml.YAMLError, text: str) -> tuple[int | None, int | 
 
 def _build(loader: PositionLoader, node: yaml.Node, path: Path, doc: Document) -> Any:
     doc.values[path] = _mark(node)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        line, column = _mark(node)
+        doc.problems.append(
+            Problem(
+                f"YAML tag {node.tag!r} is not allowed",
+                doc.file,
+                line,
+                column,
+                dotted(path) or None,
+            )
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # YAML merge keys (<<)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            # Keys are names: keep their text, so YAML 1.1 `on:`/`yes:` do not become booleans.
+            if isinstance(key_node, yaml.ScalarNode):
+                key: Any = key_node.value
+            else:
+                key = loader.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 line, column = _mark(key_node)
                 doc.problems.append(

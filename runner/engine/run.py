@@ -460,9 +460,9 @@ class Engine:
         clock = self.ctx.clock
         started_at, start = clock.now(), clock.monotonic()
         timeout = step.timeout if step.timeout is not None else self.checklist.defaults.timeout
-        deadline, what = test_deadline, f"test {test.id}"
+        deadline, what, limit = test_deadline, f"test {test.id}", test.timeout or 0.0
         if timeout is not None and (deadline is None or start + timeout < deadline):
-            deadline, what = start + timeout, "step"
+            deadline, what, limit = start + timeout, "step", timeout
         label = step_label(step, n)
         sctx = StepContext(self.ctx, test.id, label, deadline)
         self.ctx.emit(
@@ -482,10 +482,16 @@ class Engine:
                 False, error="interrupted (Ctrl-C / SIGTERM)", error_code="Interrupted"
             )
         elif timed_out:
-            limit = deadline - start if deadline is not None else 0.0
             error = StepTimeout(limit, what)
             outcome = Outcome(False, error=error.message, error_code=error.code, attempts=0)
         assert outcome is not None
+        gave_up = deadline is not None and clock.monotonic() >= deadline - 0.01
+        if not outcome.passed and not timed_out and gave_up:
+            # The action stopped on its own at the deadline (it sees ctx.remaining()).
+            timed_out = True
+            message = StepTimeout(limit, what).message
+            outcome.error = f"{message} (last error: {outcome.error})"
+            outcome.error_code = "Timeout"
         if outcome.passed:
             self.ctx.saved.update(outcome.saves)
         result = self._step_result(step, n, outcome, started_at, duration, timed_out)
