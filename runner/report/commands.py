@@ -77,6 +77,7 @@ def finish_run(
     writes without printing (``--log-format json``).
     """
     from runner.report import write_reports
+    from runner.report.redaction import redact_result
     from runner.report.signoff import apply_signoff
     from runner.report.summary import print_summary
 
@@ -92,8 +93,8 @@ def finish_run(
         html_path=p["html_path"],
         metrics_path=p["metrics_path"],
     )
-    if show:
-        print_summary(result, paths, console)
+    if show:  # the terminal is a log too: print the redacted result
+        print_summary(redact_result(result, secrets), paths, console)
     return result, paths
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sample_runs import sample_run
 
 from runner.engine.redact import MASK
 from runner.engine.results import RunResult
 from runner.report import render_reports
+from runner.report.commands import add_report_options, finish_run
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -46,3 +50,21 @@ def test_no_secret_in_any_report(kind: str, tmp_path: Path) -> None:
         assert secret not in text, f"{kind} report leaks {secret[:8]}..."
     if kind != "metrics":
         assert MASK in text
+
+
+def test_no_secret_in_the_terminal_summary(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_report_options(parser)
+    out = io.StringIO()
+    finish_run(
+        _leaky_run(),
+        parser.parse_args(["--notes", f"key {ACCESS_KEY}"]),
+        report_dir=tmp_path / "r",
+        secrets=[DECLARED],
+        env={},
+        console=Console(file=out, width=300, color_system=None),
+    )
+    text = out.getvalue()
+    assert "NEEDS WORK" in text
+    for secret in (ACCESS_KEY, SECRET_KEY, SESSION, SIGNATURE, DECLARED):
+        assert secret not in text
