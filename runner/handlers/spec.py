@@ -19,7 +19,15 @@ import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from runner.errors import ChecklistError, Problem
 from runner.handlers.samples import JSON, SamplesError, load_samples
@@ -29,6 +37,9 @@ MODEL_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 HANDLER_FUNCTIONS = ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
 # framework images with a default model_fn (FACTS.md: SKLearn and XGBoost load the model file)
 FRAMEWORKS_WITH_DEFAULT_MODEL_FN = ("sklearn", "xgboost")
+# Fields the design notes' tool writes that mean nothing here: extraction paths it derives
+# itself and timestamps. Dropped on load so its spec files still load.
+IGNORED_FIELDS = frozenset({"model_paths", "code_paths", "data_paths", "created_at", "updated_at"})
 
 
 class HandlerSpecError(ChecklistError):
@@ -68,6 +79,7 @@ class HandlerSpec(BaseModel):
     )
     timeout_seconds: float = Field(default=300.0, gt=0, description="whole test run limit")
     step_name: str | None = None
+    # model_fn always runs (every other check needs the model); the switch is kept for specs
     validate_model_loading: bool = True
     validate_input_processing: bool = True
     validate_prediction: bool = True
@@ -75,6 +87,13 @@ class HandlerSpec(BaseModel):
     validate_end_to_end: bool = True
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_ignored(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in IGNORED_FIELDS}
+        return data
 
     def with_base_dir(self, base_dir: Path) -> HandlerSpec:
         """This spec with relative paths resolved against `base_dir`."""

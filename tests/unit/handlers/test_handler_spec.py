@@ -55,6 +55,8 @@ def test_design_note_field_names_are_accepted(tmp_path: Path) -> None:
                 "supported_content_types": ["application/json", "text/csv"],
                 "supported_accept_types": ["application/json"],
                 "environ_vars": {"INFERENCE_MODE": "testing"},
+                "model_paths": {"extraction_root": "test/inference_inputs"},
+                "created_at": "2025-09-14T10:00:00",
             }
         )
     )
