@@ -345,6 +345,23 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return 1 if report is not None and (report.remaining or report.failed) else 0
 
 
+# --- local (runner/local/) -----------------------------------------------------------
+
+
+def _local_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4566, help="port (default 4566; 0 = free)")
+    parser.add_argument("--faults", type=Path, help="fault plan to inject (YAML or JSON)")
+    parser.add_argument("--region", default="us-east-1", help="default region (us-east-1)")
+
+
+@subcommand("local", "serve the embedded local stack (moto + SageMaker runtime)", _local_args)
+def cmd_local(args: argparse.Namespace) -> int:
+    from runner.local.serve import serve
+
+    return serve(args.host, args.port, args.faults, region=args.region)
+
+
 # --- main ----------------------------------------------------------------------------
 
 

@@ -12,8 +12,6 @@ import io
 import json
 from typing import Any
 
-import numpy as np
-
 from runner.errors import CheckrunError
 
 JSON = "application/json"
@@ -43,6 +41,8 @@ def base_type(content_type: str | None) -> str:
 
 def decode(body: bytes | str, content_type: str, *, framework: str | None = None) -> Any:
     """Decode a request body the way the toolkit's default input_fn does."""
+    import numpy as np
+
     kind = base_type(content_type)
     if kind == JSON:
         data = np.array(json.loads(_text(body)))
@@ -73,6 +73,8 @@ def _text(body: bytes | str) -> str:
 
 def _decode_libsvm(text: str) -> Any:
     """Decode 'label idx:val idx:val' lines into a dense float32 matrix (the XGBoost image's)."""
+    import numpy as np
+
     rows: list[dict[int, float]] = []
     for line in text.strip().splitlines():
         parts = line.split()
@@ -90,6 +92,8 @@ def _decode_libsvm(text: str) -> Any:
 
 
 def _to_jsonable(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -106,6 +110,8 @@ def to_json(value: Any) -> bytes:
 
 def encode(prediction: Any, accept: str) -> tuple[bytes, str]:
     """Encode a prediction the way the toolkit's default output_fn does; returns (body, type)."""
+    import numpy as np
+
     kind = base_type(accept)
     if kind == JSON:
         return to_json(prediction), JSON
