@@ -409,15 +409,19 @@ class Engine:
         steps: list[StepResult] = []
         outputs: dict[str, Any] = {}
         reason: str | None = None
-        for n, step in enumerate(test.steps, 1):
-            result, outcome = self._run_step(test, step, n, deadline)
-            steps.append(result)
-            if outcome is not None and result.status is Status.PASSED:
-                outputs[step.label] = outcome.value
-                outputs["__last__"] = outcome.value
-            if result.status is Status.FAILED:
-                reason = f"step {n} ({step.label}) failed: {result.error}"
-                break
+        try:
+            for n, step in enumerate(test.steps, 1):
+                result, outcome = self._run_step(test, step, n, deadline)
+                steps.append(result)
+                if outcome is not None and result.status is Status.PASSED:
+                    outputs[step.label] = outcome.value
+                    outputs["__last__"] = outcome.value
+                if result.status is Status.FAILED:
+                    reason = f"step {n} ({step.label}) failed: {result.error}"
+                    break
+        except KeyboardInterrupt:  # between two steps
+            self._on_interrupt()
+            reason = "interrupted (Ctrl-C / SIGTERM)"
         criteria = evaluate_criteria(
             test, outputs if reason is None else None, self.context(), self.ctx.secrets
         )
@@ -475,7 +479,12 @@ class Engine:
                 "timeout": timeout,
             }
         )
-        outcome, timed_out, interrupted = self._execute(step, sctx, deadline)
+        try:
+            outcome, timed_out, interrupted = self._execute(step, sctx, deadline)
+        except KeyboardInterrupt:  # arrived before the worker started
+            sctx.stop.set()
+            self._on_interrupt()
+            outcome, timed_out, interrupted = None, False, True
         duration = clock.monotonic() - start
         if interrupted:
             outcome = Outcome(
@@ -606,10 +615,13 @@ class Engine:
             raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGTERM, on_term)
+        # A shell may start us with SIGINT ignored (`cmd &`): Ctrl-C must still work.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             yield
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
     def _teardown(self) -> None:
         try:

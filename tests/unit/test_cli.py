@@ -1,0 +1,202 @@
+"""The command line: exit codes, subcommands, env options, JSON logs, Ctrl-C then cleanup."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+
+PASS = "{sleep: {duration: 1ms}}"
+FAIL = "{assert: {value: 1, expect: {equals: 2}}}"
+
+
+def checklist(tmp_path: Path, *tests: str, head: str = "") -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text("checklist: cli\n" + head + "tests:\n" + "".join(tests))
+    return path
+
+
+def item(test_id: str, step: str, extra: str = "") -> str:
+    return f"  - {{id: {test_id}, steps: [{step}]{extra}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("tests", "code"),
+    [
+        ([item("a", PASS)], 0),
+        ([item("a", FAIL), item("b", PASS)], 1),
+        ([item("a", FAIL, ", critical: true"), item("b", PASS)], 2),
+    ],
+    ids=["approved", "needs-work", "blocked"],
+)
+def test_run_exit_code_follows_the_decision(tmp_path: Path, tests: list[str], code: int) -> None:
+    path = checklist(tmp_path, *tests)
+    assert main([str(path), "--report-dir", str(tmp_path / "r"), "-q"]) == code
+    assert (tmp_path / "r" / "result.json").exists()
+
+
+def test_invalid_checklist_exits_3_with_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(tmp_path, "  - {id: a, titel: x, steps: [{htp: {}}]}\n")
+    assert main([str(path)]) == 3
+    err = capsys.readouterr().err
+    assert "c.yaml:3:13: tests[0].titel: unknown key 'titel' (did you mean 'title'?)" in err
+    assert "unknown step type 'htp'" in err
+    assert "2 problems found; nothing was run" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run"], ["run", "x.yaml", "--no-such-option"], ["validate"], ["bogus-command-file.yaml"]],
+)
+def test_bad_command_lines_exit_3_without_traceback(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 3
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_unknown_profile_and_unknown_only_id_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(tmp_path, item("deploy", PASS))
+    assert main([str(path), "--profile", "nope"]) == 3
+    assert main([str(path), "--only", "deplyo"]) == 3
+    err = capsys.readouterr().err
+    assert "no profile named 'nope'" in err
+    assert "did you mean 'deploy'" in err
+
+
+def test_validate_is_quiet_about_nothing_and_runs_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "ran"
+    path = checklist(tmp_path, item("a", f"{{exec: {{cmd: [touch, '{marker}']}}}}"))
+    assert main(["validate", str(path)]) == 0
+    assert "ok (1 tests, 1 steps)" in capsys.readouterr().out
+    assert not marker.exists()
+
+
+def test_plan_shows_order_and_resolved_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(
+        tmp_path,
+        item("b", "{assert: {value: '{{ bucket }}/x', expect: {exists: true}}}", ", needs: [a]"),
+        item("a", PASS),
+        head="vars: {bucket: my-bucket}\n",
+    )
+    assert main(["plan", str(path), "--var", "bucket=from-cli"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("1. a") < out.index("2. b")
+    assert "from-cli/x" in out
+    assert main(["plan", str(path), "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [t["id"] for t in plan["tests"]] == ["a", "b"]
+
+
+def test_list_and_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = checklist(tmp_path, item("a", PASS, ", tags: [smoke], critical: true"))
+    assert main(["list", str(path)]) == 0
+    assert "tags: smoke; critical" in capsys.readouterr().out
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    step = schema["$defs"]["Step"]
+    assert {"http", "exec", "retry", "until"} <= set(step["properties"])
+    assert step["additionalProperties"] is False
+
+
+def test_options_come_from_checkrun_env_vars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(tmp_path, item("a", FAIL), item("b", PASS))
+    monkeypatch.setenv("CHECKRUN_FAIL_FAST", "1")
+    monkeypatch.setenv("CHECKRUN_REPORT_DIR", str(tmp_path / "env-reports"))
+    monkeypatch.setenv("CHECKRUN_LOG_FORMAT", "json")
+    assert main([str(path)]) == 1
+    stored = json.loads((tmp_path / "env-reports" / "result.json").read_text())
+    assert [t["status"] for t in stored["tests"]] == ["failed", "skipped"]
+    capsys.readouterr()
+
+
+def test_json_log_format_is_one_object_per_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(tmp_path, item("a", PASS))
+    assert main([str(path), "--log-format", "json", "--report-dir", str(tmp_path / "r")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert events[0]["event"] == "run_started"
+    assert events[-1]["event"] == "run_finished" and events[-1]["decision"] == "APPROVED"
+    assert {"test_started", "step_started", "step_finished", "test_finished"} <= {
+        e["event"] for e in events
+    }
+
+
+def test_plain_progress_lines_are_timestamped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = checklist(tmp_path, item("a", PASS))
+    assert main([str(path), "--log-format", "plain", "--report-dir", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "PASS" in line)
+    assert line[2] == ":" and line[5] == ":" and "a (" in line
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_mid_step_runs_cleanup_and_exits_130(tmp_path: Path, sig: signal.Signals) -> None:
+    marker = tmp_path / "cleaned"
+    path = checklist(
+        tmp_path,
+        item("hang", f"{{exec: {{cmd: ['{sys.executable}', -c, 'import time; time.sleep(60)']}}}}"),
+        item("after", PASS),
+        item("cleanup", f"{{exec: {{cmd: [touch, '{marker}']}}}}", ", always: true"),
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runner",
+            str(path),
+            "--log-format",
+            "json",
+            "--report-dir",
+            str(tmp_path / "r"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "step_started":
+            break
+        assert time.monotonic() < deadline
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert marker.exists()
+    stored = json.loads((tmp_path / "r" / "result.json").read_text())
+    assert stored["interrupted"] is True
+    assert [t["status"] for t in stored["tests"]] == ["failed", "skipped", "passed"]
+    assert stored["tests"][0]["steps"][0]["error"] == "interrupted (Ctrl-C / SIGTERM)"
+
+
+def test_python_dash_m_runner_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith("checkrun ")
