@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,12 @@ def test_page_shows_decision_totals_tests_and_marks(
     pdf = artifact_dir / f"signoff-{kind}.pdf"
     page.emulate_media(media="print")
     page.pdf(path=str(pdf), format="A4", print_background=True)
-    assert pdf.read_bytes().startswith(b"%PDF")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
+    assert pages, "no pages in the PDF"
+    for width, height in pages:  # A4 is 595.92 x 842.88 pt
+        assert round(float(width)) == 596 and round(float(height)) == 843
     page.close()
 
 
