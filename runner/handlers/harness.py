@@ -230,7 +230,7 @@ def run_handler_tests(
                 proc.wait(timeout=max(0.0, limit - (time.monotonic() - started)))
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _kill(proc)
+            _kill(proc)  # the worker, or what the handler left running in its session
             reader.join(timeout=5)
         log_text = log_file.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
     elapsed = time.monotonic() - started
@@ -238,10 +238,12 @@ def run_handler_tests(
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
+    """Stop the worker's session: the worker and any process the handler started in it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        if proc.poll() is None:
+            proc.kill()
     proc.wait()
 
 

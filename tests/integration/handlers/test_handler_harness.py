@@ -115,11 +115,12 @@ def test_handler_prints_go_to_its_log_not_the_results() -> None:
 
 
 def test_hanging_handler_is_stopped_at_the_timeout() -> None:
-    report = _run(FIXTURES / "raising", env={"HANG_IN": "predict_fn"}, timeout_seconds=2)
+    # 3 s: time enough to reach predict_fn on a busy machine
+    report = _run(FIXTURES / "raising", env={"HANG_IN": "predict_fn"}, timeout_seconds=3)
     assert report.timed_out and not report.ok
     [failure] = report.failures
     assert failure.function == "predict_fn"
-    assert failure.error == "HandlerStopped: timed out after 2s"
+    assert failure.error == "HandlerStopped: timed out after 3s"
     assert _counts(report)["end_to_end"] == (0, 0, 1)
     assert "timeout" in report.describe_failures()
 
@@ -130,6 +131,15 @@ def test_handler_that_kills_its_process() -> None:
     assert report.exit_code == 3
     assert report.failures[-1].function == "output_fn"
     assert "died (exit code 3)" in (report.failures[-1].error or "")
+
+
+def test_processes_the_handler_leaves_behind_are_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    report = _run(FIXTURES / "raising", env={"SPAWN_PID_FILE": str(pid_file)})
+    assert report.ok, report.describe_failures()
+    status = Path(f"/proc/{pid_file.read_text()}/status")
+    # gone, or a zombie waiting for init to reap it: either way no longer running
+    assert not status.exists() or "State:\tZ" in status.read_text()
 
 
 def test_unsupported_accept_type_fails_output_fn() -> None:
