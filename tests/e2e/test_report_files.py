@@ -1,0 +1,59 @@
+"""`checkrun FILE` writes every report: the shipped core-actions checklist, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from runner.cli import main
+from runner.report import load_result
+
+ROOT = Path(__file__).parents[2]
+XSD = ROOT / "tests" / "unit" / "report" / "junit-10.xsd"
+
+
+def test_run_writes_json_junit_html_metrics_and_latest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # reports/ lands here
+    monkeypatch.setenv("CHECKRUN_MODEL_VERSION", "model-7")
+    for name in ("GITHUB_ACTOR", "CHECKRUN_TESTER", "CHECKRUN_NOTES", "CHECKRUN_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(
+        [
+            str(ROOT / "checklists" / "example.yaml"),
+            "--log-format",
+            "plain",
+            "--tester",
+            "QA",
+            "--environment",
+            "Staging",
+            "--junit-xml",
+            str(tmp_path / "ci" / "junit.xml"),
+            "--metrics",
+            str(tmp_path / "checkrun.prom"),
+        ]
+    )
+    assert code == 0
+    latest = tmp_path / "reports" / "latest"
+    result = load_result(latest / "result.json")
+    assert result.decision.value == "APPROVED"
+    signoff = {k: result.signoff.get(k) for k in ("tester", "environment", "model_version")}
+    assert signoff == {"tester": "QA", "environment": "Staging", "model_version": "model-7"}
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    for junit in (latest / "junit.xml", tmp_path / "ci" / "junit.xml"):
+        assert schema.validate(etree.parse(str(junit))), schema.error_log
+    html = (latest / "report.html").read_text(encoding="utf-8")
+    assert "APPROVED" in html and "model-7" in html
+    assert "checkrun_decision" in (tmp_path / "checkrun.prom").read_text()
+    doc = json.loads((latest / "result.json").read_text())
+    assert doc["schema_version"] == 1
+    out = capsys.readouterr().out
+    assert f"report: reports{os.sep}{result.run_id}{os.sep}report.html" in out
+    # Declared secrets never reach a report (the checklist marks api_token secret).
+    for path in (latest / "result.json", latest / "junit.xml", latest / "report.html"):
+        assert "s3cr3t-token-value" not in path.read_text(encoding="utf-8")
