@@ -196,16 +196,18 @@ def run_handler_tests(
     *,
     timeout: float | None = None,
     python: str = sys.executable,
-    keep_dir: Path | None = None,
+    work_root: Path | None = None,
 ) -> HandlerReport:
     """Test the spec's handler offline; raises HandlerSpecError when the spec has problems.
 
     `timeout` (seconds) caps the spec's own `timeout_seconds`, e.g. to a step's remaining time.
+    The extracted model, samples and log live in a temporary folder (under `work_root` when
+    given) that is removed before returning.
     """
     spec.check()
     limit = min(spec.timeout_seconds, timeout) if timeout is not None else spec.timeout_seconds
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="checkrun-handler-", dir=keep_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix="checkrun-handler-", dir=work_root) as tmp:
         work = Path(tmp)
         model_dir = _prepare_model(spec, work)
         job_file = work / "job.json"

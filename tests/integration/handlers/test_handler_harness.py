@@ -172,6 +172,22 @@ def test_generated_payloads_feed_the_handler(tmp_path: Path) -> None:
     assert _counts(report)["end_to_end"] == (4, 0, 0)
 
 
+def test_nothing_is_left_in_the_work_folder(tmp_path: Path) -> None:
+    archive = pack_model(FIXTURES / "raising", tmp_path / "model.tar.gz")
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = HandlerSpec(
+        handler_name="raising",
+        model=str(archive),
+        payloads=str(RECORDS),
+        env={"HANG_IN": "model_fn"},
+        timeout_seconds=1,
+    )
+    report = run_handler_tests(spec, work_root=work)
+    assert report.timed_out
+    assert list(work.iterdir()) == []  # extracted model, samples, job and log all removed
+
+
 def test_invalid_spec_is_refused_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(HandlerSpecError) as info:
         _run(tmp_path / "missing.tar.gz", tmp_path / "none")
