@@ -19,13 +19,14 @@ any other key is shown as-is in the step's evidence table):
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from runner.engine.results import Decision, RunResult, Status, StepResult, TestResult
 from runner.report import evidence
@@ -164,6 +165,12 @@ class ReportView:
 
 def render_html(result: RunResult) -> str:
     """The complete HTML document for a run."""
+    return _template().render(view=build_view(result))
+
+
+@functools.lru_cache(maxsize=1)
+def _template() -> Template:
+    """The compiled template, once per process (compiling costs more than rendering)."""
     env = Environment(
         loader=FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,
@@ -171,7 +178,7 @@ def render_html(result: RunResult) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("signoff.html.j2").render(view=build_view(result))
+    return env.get_template("signoff.html.j2")
 
 
 def build_view(result: RunResult) -> ReportView:
