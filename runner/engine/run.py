@@ -11,7 +11,6 @@ result interrupted (the CLI then exits 130).
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
 import secrets as _secrets
 import signal
@@ -22,22 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.actions import registry
 from runner.checklist.load import load_checklist
-from runner.checklist.model import Checklist, Step, Test
-from runner.checklist.references import did_you_mean
-from runner.checklist.template import TemplateError, render
+from runner.checklist.model import Checklist, Test
 from runner.engine.clock import Clock, SystemClock
-from runner.engine.context import EventSink, ProfileSettings, RunContext, StepContext
+from runner.engine.context import EventSink, RunContext
 from runner.engine.criteria import evaluate_criteria
 from runner.engine.ledger import Ledger
 from runner.engine.plan import plan
-from runner.engine.redact import redact, redact_text
+from runner.engine.redact import redact_text
 from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
-from runner.engine.step import Outcome, StepRunner
-from runner.errors import ChecklistError, Problem, StepTimeout
-
-_POLL = 0.05  # seconds between deadline checks while a step runs
+from runner.engine.stepexec import StepExecution, step_label
+from runner.engine.variables import builtin_context, resolve_profile, resolve_vars
 
 
 def run_checklist(
@@ -117,81 +111,8 @@ def execute(
     return engine.run(only=only, skip=skip, tags=tags, fail_fast=fail_fast), engine
 
 
-def step_label(step: Step, n: int) -> str:
-    """How results and events name a step: its `name`, else "<n>. <action>"."""
-    return step.name or f"{n}. {step.action}"
-
-
 def new_run_id(clock: Clock) -> str:
     return f"{clock.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
-
-
-def resolve_profile(
-    checklist: Checklist, name: str | None
-) -> tuple[ProfileSettings, dict[str, Any]]:
-    """The chosen profile's settings and its var overrides; ChecklistError if unknown."""
-    try:
-        chosen, profile = checklist.profile(name)
-    except KeyError:
-        known = ["local", *checklist.profiles]
-        hint = did_you_mean(name or "", known)
-        raise ChecklistError(
-            Problem(
-                f"no profile named {name!r}",
-                key="--profile",
-                hint=hint or f"profiles: {', '.join(dict.fromkeys(known))}",
-            )
-        ) from None
-    settings = ProfileSettings(chosen, profile.target, profile.region, profile.endpoint_url)
-    return settings, dict(profile.vars)
-
-
-def resolve_vars(
-    checklist: Checklist,
-    profile: ProfileSettings,
-    overrides: Mapping[str, Any],
-    base: Mapping[str, Any],
-) -> tuple[dict[str, Any], set[str]]:
-    """Vars in definition order (file, then profile, then --var), templates rendered; secrets."""
-    secret_names = set(checklist.secrets)
-    merged: dict[str, Any] = {}
-    for layer in (checklist.vars, overrides):
-        for name, value in layer.items():
-            if isinstance(value, dict) and set(value) <= {"value", "secret"} and "secret" in value:
-                if value.get("secret"):
-                    secret_names.add(name)
-                value = value.get("value")
-            merged[name] = value
-    resolved: dict[str, Any] = {}
-    cli = dict(base)
-    for name, value in {**merged, **cli}.items():
-        context = {**resolved, **builtin_context(profile, resolved, base_run=None)}
-        try:
-            resolved[name] = value if name in cli else render(value, context)
-        except TemplateError as exc:
-            raise ChecklistError(Problem(f"cannot render var: {exc}", key=f"vars.{name}")) from exc
-    secret_values = {str(resolved[n]) for n in secret_names if resolved.get(n) not in (None, "")}
-    return resolved, secret_values
-
-
-def builtin_context(
-    profile: ProfileSettings, vars: Mapping[str, Any], base_run: RunContext | None
-) -> dict[str, Any]:
-    run = {"id": "", "started_at": ""}
-    if base_run is not None:
-        run = {"id": base_run.run_id, "started_at": base_run.started_at.isoformat()}
-    return {
-        "vars": dict(vars),
-        "profile": {
-            "name": profile.name,
-            "target": profile.target,
-            "region": profile.region,
-            "endpoint_url": profile.endpoint_url,
-        },
-        "run": run,
-        "env": dict(os.environ),
-        "iteration": 0,
-    }
 
 
 @dataclass
@@ -199,7 +120,7 @@ class _Interrupt:
     count: int = 0
 
 
-class Engine:
+class Engine(StepExecution):
     """Executes one checklist once. Build it, call `run()`."""
 
     def __init__(
@@ -454,147 +375,6 @@ class Engine:
             steps=tuple(steps),
             criteria=tuple(criteria),
             reason=redact_text(reason, self.ctx.secrets) if reason else None,
-        )
-
-    # --- one step, in a worker thread --------------------------------------------------
-
-    def _run_step(
-        self, test: Test, step: Step, n: int, test_deadline: float | None
-    ) -> tuple[StepResult, Outcome | None]:
-        clock = self.ctx.clock
-        started_at, start = clock.now(), clock.monotonic()
-        timeout = step.timeout if step.timeout is not None else self.checklist.defaults.timeout
-        deadline, what, limit = test_deadline, f"test {test.id}", test.timeout or 0.0
-        if timeout is not None and (deadline is None or start + timeout < deadline):
-            deadline, what, limit = start + timeout, "step", timeout
-        label = step_label(step, n)
-        sctx = StepContext(self.ctx, test.id, label, deadline)
-        self.ctx.emit(
-            {
-                "event": "step_started",
-                "test": test.id,
-                "step": label,
-                "action": step.action,
-                "index": n,
-                "timeout": timeout,
-            }
-        )
-        try:
-            outcome, timed_out, interrupted = self._execute(step, sctx, deadline)
-        except KeyboardInterrupt:  # arrived before the worker started
-            sctx.stop.set()
-            self._on_interrupt()
-            outcome, timed_out, interrupted = None, False, True
-        duration = clock.monotonic() - start
-        if interrupted:
-            outcome = Outcome(
-                False, error="interrupted (Ctrl-C / SIGTERM)", error_code="Interrupted"
-            )
-        elif timed_out:
-            error = StepTimeout(limit, what)
-            outcome = Outcome(False, error=error.message, error_code=error.code, attempts=0)
-        assert outcome is not None
-        gave_up = deadline is not None and clock.monotonic() >= deadline - 0.01
-        if not outcome.passed and not timed_out and gave_up:
-            # The action stopped on its own at the deadline (it sees ctx.remaining()).
-            timed_out = True
-            message = StepTimeout(limit, what).message
-            outcome.error = f"{message} (last error: {outcome.error})"
-            outcome.error_code = "Timeout"
-        if outcome.passed:
-            self.ctx.saved.update(outcome.saves)
-        result = self._step_result(step, n, outcome, started_at, duration, timed_out)
-        self.ctx.emit(
-            {
-                "event": "step_finished",
-                "test": test.id,
-                "step": label,
-                "action": step.action,
-                "status": result.status.value,
-                "duration": round(duration, 3),
-                "attempts": result.attempts,
-                "error": result.error,
-            }
-        )
-        return result, outcome
-
-    def _execute(
-        self, step: Step, sctx: StepContext, deadline: float | None
-    ) -> tuple[Outcome | None, bool, bool]:
-        """Run the step in a worker; (outcome, timed_out, interrupted)."""
-        box: list[Outcome] = []
-        spec = registry.get(step.action)
-        if spec is None:
-            return (
-                Outcome(
-                    False, error=f"unknown step type {step.action!r}", error_code="UnknownAction"
-                ),
-                False,
-                False,
-            )
-        runner = StepRunner(
-            step, spec, sctx, self.context, step.retry or self.checklist.defaults.retry
-        )
-
-        def work() -> None:
-            try:
-                box.append(runner.run())
-            except BaseException as exc:
-                box.append(
-                    Outcome(False, error=f"{type(exc).__name__}: {exc}", error_code="InternalError")
-                )
-
-        worker = threading.Thread(target=work, name=f"checkrun-step-{sctx.step_name}", daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(_POLL)
-                if (
-                    worker.is_alive()
-                    and deadline is not None
-                    and self.ctx.clock.monotonic() >= deadline
-                ):
-                    sctx.stop.set()
-                    worker.join(0.2)  # let a cooperative action stop and clean up
-                    return None, True, False
-        except KeyboardInterrupt:
-            sctx.stop.set()
-            self._on_interrupt()
-            worker.join(0.5)
-            return None, False, True
-        outcome = box[0]
-        outcome.attempts = max(outcome.attempts, runner.attempts)
-        return outcome, False, False
-
-    def _step_result(
-        self,
-        step: Step,
-        n: int,
-        outcome: Outcome,
-        started_at: Any,
-        duration: float,
-        timed_out: bool,
-    ) -> StepResult:
-        secrets = self.ctx.secrets
-        try:
-            args = redact(render(step.args, self.context()), secrets)
-        except TemplateError:
-            args = redact(step.args, secrets)
-        return StepResult(
-            name=step_label(step, n),
-            action=step.action,
-            status=Status.PASSED if outcome.passed else Status.FAILED,
-            started_at=started_at,
-            duration=duration,
-            attempts=max(outcome.attempts, 1),
-            args=args,
-            output=redact(outcome.value, secrets),
-            expectations=tuple(outcome.expectations),
-            error=redact_text(outcome.error, secrets) if outcome.error else None,
-            error_code=outcome.error_code,
-            timed_out=timed_out,
-            evidence=redact(outcome.evidence, secrets),
-            latency=outcome.latency,
         )
 
     # --- interrupts and teardown --------------------------------------------------------

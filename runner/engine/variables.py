@@ -1,0 +1,86 @@
+"""Vars and profile for a run: file vars, then the profile's, then --var; secrets marked.
+
+A var is secret when `secrets:` lists it or when it is written
+`name: {value: ..., secret: true}`; secret values are masked by `redact` everywhere.
+Var values may be templates over `run`, `profile`, `env` and earlier vars.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from runner.checklist.model import Checklist
+from runner.checklist.references import did_you_mean
+from runner.checklist.template import TemplateError, render
+from runner.engine.context import ProfileSettings, RunContext
+from runner.errors import ChecklistError, Problem
+
+
+def resolve_profile(
+    checklist: Checklist, name: str | None
+) -> tuple[ProfileSettings, dict[str, Any]]:
+    """The chosen profile's settings and its var overrides; ChecklistError if unknown."""
+    try:
+        chosen, profile = checklist.profile(name)
+    except KeyError:
+        known = ["local", *checklist.profiles]
+        hint = did_you_mean(name or "", known)
+        raise ChecklistError(
+            Problem(
+                f"no profile named {name!r}",
+                key="--profile",
+                hint=hint or f"profiles: {', '.join(dict.fromkeys(known))}",
+            )
+        ) from None
+    settings = ProfileSettings(chosen, profile.target, profile.region, profile.endpoint_url)
+    return settings, dict(profile.vars)
+
+
+def resolve_vars(
+    checklist: Checklist,
+    profile: ProfileSettings,
+    overrides: Mapping[str, Any],
+    base: Mapping[str, Any],
+) -> tuple[dict[str, Any], set[str]]:
+    """Vars in definition order (file, then profile, then --var), templates rendered; secrets."""
+    secret_names = set(checklist.secrets)
+    merged: dict[str, Any] = {}
+    for layer in (checklist.vars, overrides):
+        for name, value in layer.items():
+            if isinstance(value, dict) and set(value) <= {"value", "secret"} and "secret" in value:
+                if value.get("secret"):
+                    secret_names.add(name)
+                value = value.get("value")
+            merged[name] = value
+    resolved: dict[str, Any] = {}
+    cli = dict(base)
+    for name, value in {**merged, **cli}.items():
+        context = {**resolved, **builtin_context(profile, resolved, base_run=None)}
+        try:
+            resolved[name] = value if name in cli else render(value, context)
+        except TemplateError as exc:
+            raise ChecklistError(Problem(f"cannot render var: {exc}", key=f"vars.{name}")) from exc
+    secret_values = {str(resolved[n]) for n in secret_names if resolved.get(n) not in (None, "")}
+    return resolved, secret_values
+
+
+def builtin_context(
+    profile: ProfileSettings, vars: Mapping[str, Any], base_run: RunContext | None
+) -> dict[str, Any]:
+    run = {"id": "", "started_at": ""}
+    if base_run is not None:
+        run = {"id": base_run.run_id, "started_at": base_run.started_at.isoformat()}
+    return {
+        "vars": dict(vars),
+        "profile": {
+            "name": profile.name,
+            "target": profile.target,
+            "region": profile.region,
+            "endpoint_url": profile.endpoint_url,
+        },
+        "run": run,
+        "env": dict(os.environ),
+        "iteration": 0,
+    }
