@@ -39,7 +39,7 @@ from runner.report.charts import (
     latency_chart,
     timeline_chart,
 )
-from runner.report.junit import failure_message
+from runner.report.junit import blocked_by, failure_message
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # Characters of a step's output shown inline (result.json has it all): a passing step's
@@ -363,7 +363,7 @@ def _issues(result: RunResult) -> list[Issue]:
             ] or [failure_message(test)]
             issues.extend(Issue(test.id, anchor, test.title, t) for t in texts)
         elif test.status is Status.BLOCKED:
-            issues.append(Issue(test.id, anchor, test.title, test.reason or "blocked"))
+            issues.append(Issue(test.id, anchor, test.title, blocked_by(test, result)))
     return issues
 
 

@@ -93,7 +93,7 @@ def _case(result: RunResult, test: TestResult) -> TestCase:
     if test.status is Status.FAILED:
         case.add_failure_info(message=failure_message(test), output=_failure_text(test))
     elif test.status is Status.BLOCKED:
-        case.add_skipped_info(message=test.reason or _blocked_by(test))
+        case.add_skipped_info(message=blocked_by(test, result), output=test.reason or None)
     elif test.status is Status.SKIPPED:
         case.add_skipped_info(message=test.reason or "skipped")
     return case
@@ -113,8 +113,13 @@ def failure_message(test: TestResult) -> str:
     return test.reason or "failed"
 
 
-def _blocked_by(test: TestResult) -> str:
-    return f"blocked by {', '.join(test.needs)}" if test.needs else "blocked"
+def blocked_by(test: TestResult, result: RunResult) -> str:
+    """ "blocked by <test>": the first needed test that failed or was itself blocked."""
+    status = {t.id: t.status for t in result.tests}
+    for need in test.needs:
+        if status.get(need) in (Status.FAILED, Status.BLOCKED):
+            return f"blocked by {need}"
+    return f"blocked by {', '.join(test.needs)}" if test.needs else test.reason or "blocked"
 
 
 def _failure_text(test: TestResult) -> str:

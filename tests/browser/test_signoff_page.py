@@ -84,7 +84,10 @@ def test_blocked_run_lists_issues_and_blockers(chromium_browser: Any, tmp_path: 
     page = _open(chromium_browser, html, [])
     issues = page.locator("#issues li").all_inner_texts()
     assert any("Endpoint status is InService" in text for text in issues)
-    assert sum("blocked by deploy" in text for text in issues) == 12
+    assert sum("blocked by deploy" in text for text in issues) == 11
+    assert sum("blocked by invoke" in text for text in issues) == 1
+    wait = page.locator("section[data-test=wait-result] .reason").inner_text()
+    assert wait == "needs invoke, which was blocked"
     deploy = page.locator("section[data-test=deploy]")
     assert "FileNotFoundError: model.pkl" in deploy.inner_text()
     page.close()

@@ -298,7 +298,9 @@ def sample_run(kind: Kind = "approved", *, signoff: dict[str, str] | None = None
         if test_id in skipped:
             status, reason = Status.SKIPPED, "deselected by --skip"
         elif kind == "blocked" and needs:
-            status, reason = Status.BLOCKED, "blocked by deploy"
+            # The engine's wording: the first need that failed or was blocked.
+            how = "failed" if needs[0] == "deploy" else "was blocked"
+            status, reason = Status.BLOCKED, f"needs {needs[0]}, which {how}"
         elif test_id in failing:
             status, reason = Status.FAILED, None
         else:

@@ -69,7 +69,10 @@ def test_blocked_tests_are_skipped_with_blocker(tmp_path: Path) -> None:
     suite = next(iter(xml))
     skipped = [c for c in suite if c.result and isinstance(c.result[0], Skipped)]
     assert len(skipped) == 12
-    assert {c.result[0].message for c in skipped} == {"blocked by deploy"}
+    messages = {c.name.split(":")[0]: c.result[0].message for c in skipped}
+    assert messages["invoke"] == "blocked by deploy"
+    assert messages["wait-result"] == "blocked by invoke"  # invoke was itself blocked
+    assert set(messages.values()) == {"blocked by deploy", "blocked by invoke"}
     deploy = next(c for c in suite if c.name.startswith("deploy:"))
     assert isinstance(deploy.result[0], Failure)
 
