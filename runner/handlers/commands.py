@@ -108,8 +108,15 @@ def build_spec(args: argparse.Namespace) -> HandlerSpec:
 
 
 def format_report(report: HandlerReport, verbose: int = 0) -> str:
-    """The per-function summary table, then each failure (with its traceback when verbose)."""
+    """The per-function summary table, then each failure; with `verbose` every call with its
+    time and the failures' tracebacks."""
     lines = [f"handler {report.handler_name} ({report.entry or report.model})"]
+    if verbose:
+        for r in report.results:
+            note = (
+                f"  ({r.reason})" if r.reason else "  (toolkit default)" if r.uses_default else ""
+            )
+            lines.append(f"  {r.status:<7} {r.seconds * 1000:9.3f} ms  {r.label}{note}")
     lines.append(f"{'function':<12} {'passed':>6} {'failed':>6} {'skipped':>7} {'max ms':>9}")
     for s in report.summary:
         lines.append(

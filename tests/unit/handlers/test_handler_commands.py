@@ -69,6 +69,8 @@ def test_failing_handler_exits_1_and_shows_tracebacks_with_v(
     assert "FAILED predict_fn / csv_samples/batch_sample.csv: ValueError" in text
     assert 'raising/code/inference.py", line' in text
     assert "5 check(s) failed" in text
+    assert "  passed " in text and " ms  input_fn / csv_samples/batch_sample.csv" in text
+    assert "  skipped     0.000 ms  output_fn / " in text and "(predict_fn failed)" in text
     assert "end_to_end" not in text.split("FAILED")[0]
 
 
