@@ -12,6 +12,7 @@ import concurrent.futures
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,9 @@ class WaitArgs(BaseModel):
     failure_location: str | None = None
     queue_url: str | None = None
     timeout: float = Field(default=300.0, gt=0)
-    report_as: str | None = None  # also put since_submit into the evidence under this key
+    # Measure from an earlier moment too (ISO time, e.g. a redeploy's created_at): since_start.
+    started_at: str | None = None
+    report_as: str | None = None  # also put the headline time into the evidence under this key
 
 
 def _register(ctx: StepContext, job: dict[str, Any]) -> Job:
@@ -213,6 +216,7 @@ def outcome(ctx: StepContext, job: Job, waited: bool, wait_start: float) -> dict
         "attempts": job.checks + (waiter.sqs_rounds - job.sqs_rounds_at_start) + 1,
         "elapsed": round(now - wait_start, 3),
         "since_submit": round((job.detected_at or now) - job.registered, 3),
+        "detected_wall": round(time.time() - (now - (job.detected_at or now)), 3),
         "s3_requests": job.s3_requests,
         "sqs_requests": waiter.sqs_rounds - job.sqs_rounds_at_start,
         "notification": job.notification,
@@ -283,8 +287,12 @@ def wait_result(args: WaitArgs, ctx: StepContext) -> ActionOutput:
         k: result.get(k)
         for k in ("inference_id", "status", "output_location", "detected_by", "attempts")
     } | {k: result.get(k) for k in ("elapsed", "since_submit", "s3_requests", "sqs_requests")}
+    if args.started_at:
+        start = datetime.fromisoformat(args.started_at.replace("Z", "+00:00")).timestamp()
+        result["since_start"] = round(result["detected_wall"] - start, 3)
+        evidence["since_start"] = result["since_start"]
     if args.report_as:
-        evidence[args.report_as] = result.get("since_submit")
+        evidence[args.report_as] = result.get("since_start", result.get("since_submit"))
     return ActionOutput(result, evidence=evidence)
 
 
