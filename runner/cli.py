@@ -365,7 +365,9 @@ def cmd_local(args: argparse.Namespace) -> int:
 # --- main ----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `only`, just that subcommand gets its arguments (the others'
+    configure functions may import heavy modules: `checkrun validate` must stay fast)."""
     from runner import __version__
 
     parser = _Parser(
@@ -377,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, configure, func) in _COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
-        if configure is not None:
+        if configure is not None and only in (None, name):
             configure(child)
         child.set_defaults(func=func)
     for child in sub.choices.values():
@@ -419,11 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     verbose = any(a in ("-v", "-vv", "--verbose") for a in args_list)
     try:
-        parser = build_parser()
+        normalised = _normalise(args_list)
+        command = normalised[0] if normalised and normalised[0] in _COMMANDS else None
+        parser = build_parser(only=command)
         if not args_list:
             parser.print_help()
             return EXIT_INVALID
-        args = parser.parse_args(_normalise(args_list))
+        args = parser.parse_args(normalised)
         return int(args.func(args))
     except ChecklistError as exc:
         for problem in exc.problems:
