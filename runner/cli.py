@@ -95,12 +95,11 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
 
 def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
-    for pair in pairs:
-        for item in [pair] if "=" in pair and "," not in pair else pair.split(","):
-            name, sep, value = item.partition("=")
-            if not sep or not name.strip():
-                raise UsageError(f"--var expects NAME=VALUE, found {item!r}")
-            out[name.strip()] = value
+    for item in pairs:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var expects NAME=VALUE, found {item!r}")
+        out[name.strip()] = value
     return out
 
 
