@@ -15,7 +15,7 @@ from runner.checklist.load import load_checklist
 from runner.checklist.template import render_lenient
 from runner.engine.clock import SystemClock
 from runner.engine.plan import plan
-from runner.engine.redact import redact
+from runner.engine.redact import MASK, redact
 from runner.engine.run import Engine, resolve_vars, step_label
 
 
@@ -78,7 +78,7 @@ def describe_plan(
             "region": settings.region,
             "endpoint_url": settings.endpoint_url,
         },
-        "vars": redact(resolved, secrets),
+        "vars": redact({k: MASK if str(v) in secrets else v for k, v in resolved.items()}, secrets),
         "tests": tests,
     }
 
