@@ -96,7 +96,7 @@ def handler_test(args: HandlerTestArgs, ctx: Any) -> ActionOutput:
     try:
         spec = build_spec(args, ctx)
         ctx.progress(f"testing handler {spec.handler_name}", model=str(spec.model_path))
-        report = run_handler_tests(spec, timeout=ctx.remaining())
+        report = run_handler_tests(spec, timeout=ctx.remaining(), stop=getattr(ctx, "stop", None))
     except HandlerSpecError as exc:
         raise ActionError(
             "handler spec has problems:\n" + "\n".join(f"- {p}" for p in exc.problems),

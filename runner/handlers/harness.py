@@ -195,14 +195,17 @@ def run_handler_tests(
     spec: HandlerSpec,
     *,
     timeout: float | None = None,
+    stop: threading.Event | None = None,
     python: str = sys.executable,
     work_root: Path | None = None,
 ) -> HandlerReport:
     """Test the spec's handler offline; raises HandlerSpecError when the spec has problems.
 
-    `timeout` (seconds) caps the spec's own `timeout_seconds`, e.g. to a step's remaining time.
-    The extracted model, samples and log live in a temporary folder (under `work_root` when
-    given) that is removed before returning.
+    `timeout` (seconds) caps the spec's own `timeout_seconds`, e.g. to a step's remaining time;
+    setting `stop` (a step's cancel event) stops the handler early. The extracted model,
+    samples and log live in a temporary folder (under `work_root` when given) that is removed
+    before returning; the handler process and anything it started are gone by then, even
+    after Ctrl-C.
     """
     spec.check()
     limit = min(spec.timeout_seconds, timeout) if timeout is not None else spec.timeout_seconds
@@ -227,16 +230,31 @@ def run_handler_tests(
             )
             reader = threading.Thread(target=_read_events, args=(proc.stdout, events), daemon=True)
             reader.start()
-            timed_out = False
             try:
-                proc.wait(timeout=max(0.0, limit - (time.monotonic() - started)))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            _kill(proc)  # the worker, or what the handler left running in its session
+                stopped = _wait(proc, started + limit, stop)
+            finally:
+                _kill(proc)  # the worker, or what the handler left running in its session
             reader.join(timeout=5)
         log_text = log_file.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
-    elapsed = time.monotonic() - started
-    return _report(spec, events, elapsed, limit if timed_out else None, proc.returncode, log_text)
+    if stopped == "timeout":
+        stopped = f"timed out after {limit:g}s"
+    elif stopped == "cancelled":
+        stopped = "cancelled (the step timed out or the run was interrupted)"
+    return _report(spec, events, time.monotonic() - started, stopped, proc.returncode, log_text)
+
+
+def _wait(proc: subprocess.Popen[str], deadline: float, stop: threading.Event | None) -> str | None:
+    """None when the worker finished; "timeout" or "cancelled" when it has to be stopped."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        try:
+            proc.wait(timeout=min(left, 0.1) if stop is not None else left)
+            return None
+        except subprocess.TimeoutExpired:
+            if stop is not None and stop.is_set():
+                return "cancelled"
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -253,7 +271,7 @@ def _report(
     spec: HandlerSpec,
     events: list[dict[str, Any]],
     seconds: float,
-    timed_out_after: float | None,
+    stopped: str | None,
     exit_code: int | None,
     log: str,
 ) -> HandlerReport:
@@ -271,11 +289,7 @@ def _report(
             entry, defines = event.get("entry"), tuple(event.get("defines", ()))
     finished = any(e.get("event") == "done" for e in events)
     if running is not None or not finished:
-        why = (
-            f"timed out after {timed_out_after:g}s"
-            if timed_out_after is not None
-            else f"the handler process died (exit code {exit_code})"
-        )
+        why = stopped or f"the handler process died (exit code {exit_code})"
         where = running or {"function": "import" if not results else "end_to_end"}
         results.append(
             _result(where | {"status": "failed", "seconds": 0.0, "error": f"HandlerStopped: {why}"})
@@ -293,7 +307,7 @@ def _report(
         defines=defines,
         results=tuple(results),
         seconds=seconds,
-        timed_out=timed_out_after is not None,
+        timed_out=bool(stopped and stopped.startswith("timed out")),
         exit_code=exit_code,
         log=log,
         summary=summarise(results),

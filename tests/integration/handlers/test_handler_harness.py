@@ -3,6 +3,7 @@ every convention, samples from folders, archives and `checkrun payload`."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def test_hanging_handler_is_stopped_at_the_timeout() -> None:
     assert failure.error == "HandlerStopped: timed out after 3s"
     assert _counts(report)["end_to_end"] == (0, 0, 1)
     assert "timeout" in report.describe_failures()
+
+
+def test_a_stop_event_ends_the_run_early() -> None:
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    spec = HandlerSpec(
+        handler_name="raising",
+        model=str(FIXTURES / "raising"),
+        payloads=str(RECORDS),
+        env={"HANG_IN": "model_fn"},
+        timeout_seconds=60,
+    )
+    report = run_handler_tests(spec, stop=stop)
+    timer.cancel()
+    assert not report.ok and not report.timed_out
+    [failure] = report.failures  # in model_fn, or still importing on a very busy machine
+    assert failure.function in ("model_fn", "import")
+    assert (failure.error or "").startswith("HandlerStopped: cancelled")
 
 
 def test_handler_that_kills_its_process() -> None:
