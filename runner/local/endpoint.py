@@ -78,6 +78,7 @@ class Job:
     ttl: float
     timeout: float
     received: float = field(default_factory=time.time)
+    queued: float = field(default_factory=time.perf_counter)
 
 
 class Endpoint:
@@ -114,6 +115,7 @@ class Endpoint:
         self._counter_lock = threading.Lock()
         self._next_worker = 0
         self._threads: list[threading.Thread] = []
+        self.phases: dict[str, list[float]] = {}  # phase -> [count, total seconds]
         self.log_group = f"/aws/sagemaker/Endpoints/{name}"
 
     # -- logs ---------------------------------------------------------------------------------
@@ -266,11 +268,20 @@ class Endpoint:
             (self.region, self.name, "InvocationsProcessed", float(processed)),
         ]
 
+    def _timed(self, phase: str, started: float) -> None:
+        """Account `time.perf_counter() - started` to a phase (where does the time go?)."""
+        elapsed = time.perf_counter() - started
+        with self._counter_lock:
+            entry = self.phases.setdefault(phase, [0, 0.0])
+            entry[0] += 1
+            entry[1] += elapsed
+
     def _dispatch(self, worker: WorkerProcess) -> None:
         while True:
             job = self._queue.get()
             if job is None or self.stopped.is_set():
                 return
+            self._timed("queued", job.queued)
             with self._counter_lock:
                 self._in_flight += 1
             try:
@@ -296,7 +307,9 @@ class Endpoint:
         if body is None:
             assert job.input_location is not None
             try:
+                started = time.perf_counter()
                 body, stored_type = self.services.get_object(self.region, job.input_location)
+                self._timed("s3-get-input", started)
             except Exception as exc:
                 reason = f"ClientError: Failed to download input data from {job.input_location}."
                 self._fail(job, worker, reason, f"{reason} {exc}")
@@ -304,6 +317,7 @@ class Endpoint:
             # The SageMaker Python SDK relies on the input object's Content-Type (FACTS.md).
             content_type = content_type or stored_type
         self._maybe_kill(worker)
+        started = time.perf_counter()
         try:
             reply = worker.invoke(
                 body,
@@ -322,6 +336,7 @@ class Endpoint:
         except WorkerCrashed as exc:
             self._fail(job, worker, _model_error_reason(500), str(exc), content_type)
             return
+        self._timed("model-server", started)
         if 200 <= reply.status < 300:
             self._succeed(job, worker, reply, content_type)
         else:
@@ -342,7 +357,9 @@ class Endpoint:
         self, job: Job, worker: WorkerProcess, reply: WorkerReply, ctype: str | None
     ) -> None:
         assert self.async_config is not None
+        started = time.perf_counter()
         self.services.put_object(self.region, job.output_location, reply.body, reply.content_type)
+        self._timed("s3-put-output", started)
         self.log(f"inference {job.inference_id} completed -> {job.output_location}", worker)
         topic = self.async_config.success_topic
         if topic:
@@ -394,7 +411,9 @@ class Endpoint:
             self.log(f"fault injected: dropped notification for {message['inferenceId']}")
             return
         try:
+            started = time.perf_counter()
             self.services.publish(self.region, topic, notifications.dumps(message))
+            self._timed("sns-publish", started)
         except Exception as exc:
             self.log(f"publishing to {topic} failed: {exc}")
 

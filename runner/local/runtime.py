@@ -84,6 +84,16 @@ class Runtime:
         if endpoint is not None:
             endpoint.stop()
 
+    def phase_summary(self) -> dict[str, tuple[int, float]]:
+        """Per phase of async processing, over live endpoints: (count, mean milliseconds)."""
+        totals: dict[str, list[float]] = {}
+        for endpoint in list(self.endpoints.values()):
+            for phase, (count, seconds) in list(endpoint.phases.items()):
+                entry = totals.setdefault(phase, [0, 0.0])
+                entry[0] += count
+                entry[1] += seconds
+        return {p: (int(n), 1000 * s / n if n else 0.0) for p, (n, s) in totals.items()}
+
     def stop(self) -> None:
         """Stop every endpoint and the telemetry thread; remove the runtime's temp files."""
         with self._lock:

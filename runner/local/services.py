@@ -68,19 +68,58 @@ class Services:
                 self._clients[key] = client
             return self._clients[key]
 
+    # The hot path of every async invocation (read input, write output, notify) goes to moto's
+    # backends in this process instead of over HTTP: measured, it halves the per-invocation
+    # CPU cost (no botocore serialisation, signing or werkzeug parsing on either side), which
+    # is what bounds a 1,000-invocation burst on two cores. Same backends, same state: a client
+    # sees exactly what an HTTP call would have written. Deploy still reads the endpoint,
+    # config, model and ModelDataUrl through the API.
+
     def get_object(self, region: str, uri: str) -> tuple[bytes, str | None]:
+        """Body and Content-Type of an S3 object; LookupError if the bucket or key is missing."""
         bucket, key = parse_s3_uri(uri)
-        answer = self.client("s3", region).get_object(Bucket=bucket, Key=key)
-        return answer["Body"].read(), answer.get("ContentType")
+        backend = _s3_backend(region)
+        with _BACKEND_LOCK:
+            try:
+                found = backend.get_object(bucket, key)
+            except Exception as exc:  # moto's MissingBucket
+                raise LookupError(f"bucket {bucket} does not exist") from exc
+            if found is None:
+                raise LookupError(f"{uri} does not exist")
+            return bytes(found.value), found.metadata.get("Content-Type")
 
     def put_object(self, region: str, uri: str, body: bytes, content_type: str) -> None:
+        """Store an object with its Content-Type, as PutObject does."""
+        from moto.s3.utils import metadata_from_headers
+
         bucket, key = parse_s3_uri(uri)
-        self.client("s3", region).put_object(
-            Bucket=bucket, Key=key, Body=body, ContentType=content_type
-        )
+        backend = _s3_backend(region)
+        with _BACKEND_LOCK:
+            stored = backend.put_object(bucket, key, body)
+            stored.set_metadata(metadata_from_headers({"Content-Type": content_type}))
 
     def publish(self, region: str, topic_arn: str, message: str) -> None:
-        self.client("sns", region).publish(TopicArn=topic_arn, Message=message)
+        """SNS Publish (moto delivers to subscribed SQS queues synchronously)."""
+        from moto.backends import get_backend
+
+        parts = topic_arn.split(":")
+        if len(parts) < 6:
+            raise LookupError(f"not a topic ARN: {topic_arn}")
+        backend = get_backend("sns")[parts[4]][parts[3]]
+        with _BACKEND_LOCK:
+            backend.publish(message, arn=topic_arn)
+
+
+_BACKEND_LOCK = threading.Lock()  # moto's backends have no locks of their own
+
+
+def _s3_backend(region: str) -> Any:
+    from moto.backends import get_backend
+    from moto.utilities.utils import get_partition
+
+    from runner.local.control import account_id
+
+    return get_backend("s3")[account_id()][get_partition(region)]
 
 
 def _mark_internal(request: Any, **kwargs: Any) -> None:

@@ -1,0 +1,232 @@
+"""Benchmark of the local stack (not collected by pytest): run it directly.
+
+    .venv/bin/python tests/bench/bench_local_stack.py [--samples 200] [--burst 1000]
+
+1. Latency: one InvokeEndpointAsync at a time on a trivial handler; time from the submit call
+   to the success notification received on an SNS-subscribed SQS queue (long poll). p50/p95.
+2. Burst: `--burst` invocations submitted at once to an endpoint with
+   MaxConcurrentInvocationsPerInstance=4 (one instance); time until every notification is
+   received (the consumer deletes in batches of 10 to keep the queue shallow).
+3. Where the time goes: the runtime's own per-phase timings for the burst, from its counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from runner.local.stack import LocalStack
+from runner.model import pack_model
+
+MODEL = Path(__file__).parents[1] / "fixtures" / "models" / "echo"
+
+
+def _clients(url: str) -> dict[str, Any]:
+    session = boto3.session.Session(
+        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    config = Config(max_pool_connections=32, retries={"mode": "standard"})
+    return {
+        name: session.client(name, endpoint_url=url, config=config)
+        for name in ("s3", "sagemaker", "sagemaker-runtime", "sns", "sqs")
+    }
+
+
+def _deploy(c: dict[str, Any], bucket: str, archive: str, max_concurrent: int) -> tuple[str, str]:
+    """An async endpoint notifying an SNS topic subscribed by an SQS queue (raw delivery)."""
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    topic = c["sns"].create_topic(Name=name)["TopicArn"]
+    queue_url = c["sqs"].create_queue(QueueName=name)["QueueUrl"]
+    arn = c["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    c["sns"].subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    c["sagemaker"].create_model(
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/bench",
+        PrimaryContainer={"Image": "bench", "ModelDataUrl": archive},
+    )
+    c["sagemaker"].create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": name,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+        AsyncInferenceConfig={
+            "ClientConfig": {"MaxConcurrentInvocationsPerInstance": max_concurrent},
+            "OutputConfig": {
+                "S3OutputPath": f"s3://{bucket}/{name}/out",
+                "S3FailurePath": f"s3://{bucket}/{name}/failed",
+                "NotificationConfig": {"SuccessTopic": topic, "ErrorTopic": topic},
+            },
+        },
+    )
+    c["sagemaker"].create_endpoint(EndpointName=name, EndpointConfigName=name)
+    while c["sagemaker"].describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating":
+        time.sleep(0.02)
+    # Skip the TestNotification.
+    c["sqs"].purge_queue(QueueUrl=queue_url)
+    return name, queue_url
+
+
+def _receive(c: dict[str, Any], queue_url: str, wait: int = 2) -> list[dict[str, Any]]:
+    answer = c["sqs"].receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait
+    )
+    messages = answer.get("Messages", [])
+    if messages:
+        c["sqs"].delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def latency(c: dict[str, Any], name: str, queue_url: str, samples: int) -> list[float]:
+    times = []
+    for i in range(samples + 5):
+        started = time.perf_counter()
+        answer = c["sagemaker-runtime"].invoke_endpoint_async(
+            EndpointName=name,
+            Body=json.dumps({"value": i}).encode(),
+            ContentType="application/json",
+        )
+        wanted = answer["InferenceId"]
+        while True:
+            found = [m for m in _receive(c, queue_url) if m.get("inferenceId") == wanted]
+            if found:
+                break
+        assert found[0]["invocationStatus"] == "Completed", found[0]
+        if i >= 5:  # warm-up
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def burst(c: dict[str, Any], name: str, queue_url: str, count: int) -> dict[str, float]:
+    pending: set[str] = set()
+    done = threading.Event()
+    received: set[str] = set()
+    failed = 0
+
+    def consume() -> None:
+        nonlocal failed
+        while not done.is_set():
+            for message in _receive(c, queue_url, wait=1):
+                received.add(message["inferenceId"])
+                failed += message["invocationStatus"] != "Completed"
+            if len(received) >= count:
+                done.set()
+
+    started = time.perf_counter()
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    for i in range(count):
+        answer = c["sagemaker-runtime"].invoke_endpoint_async(
+            EndpointName=name,
+            Body=json.dumps({"value": i}).encode(),
+            ContentType="application/json",
+        )
+        pending.add(answer["InferenceId"])
+    submitted = time.perf_counter() - started
+    done.wait(120)
+    total = time.perf_counter() - started
+    done.set()
+    consumer.join(5)
+    return {
+        "submitted_s": submitted,
+        "all_notified_s": total,
+        "notified": len(received & pending),
+        "failed": failed,
+    }
+
+
+def deep_queue(
+    c: dict[str, Any], stack: LocalStack, name: str, queue_url: str, count: int
+) -> dict[str, float]:
+    """No consumer while the burst runs: the SQS queue grows to `count`, then is drained."""
+    started = time.perf_counter()
+    for i in range(count):
+        c["sagemaker-runtime"].invoke_endpoint_async(
+            EndpointName=name,
+            Body=json.dumps({"value": i}).encode(),
+            ContentType="application/json",
+        )
+    endpoint = stack.runtime.endpoints[(name, "us-east-1")]
+    while endpoint.backlog():
+        time.sleep(0.01)
+    processed = time.perf_counter() - started
+    drain_started = time.perf_counter()
+    seen = 0
+    while seen < count:
+        seen += len(_receive(c, queue_url, wait=1))
+    return {"processed_s": processed, "drain_s": time.perf_counter() - drain_started}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--burst", type=int, default=1000)
+    args = parser.parse_args(argv)
+    with LocalStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        c = _clients(stack.url)
+        bucket = f"bench-{uuid.uuid4().hex[:8]}"
+        c["s3"].create_bucket(Bucket=bucket)
+        archive = pack_model(MODEL, Path(tmp) / "model.tar.gz")
+        c["s3"].upload_file(str(archive), bucket, "model.tar.gz")
+        model_uri = f"s3://{bucket}/model.tar.gz"
+
+        name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
+        times = sorted(latency(c, name, queue_url, args.samples))
+        p50 = statistics.median(times) * 1000
+        p95 = times[int(len(times) * 0.95) - 1] * 1000
+        print(
+            f"latency submit -> SQS-received notification ({len(times)} samples): "
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times[-1] * 1000:.1f} ms"
+        )
+
+        name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
+        stats = burst(c, name, queue_url, args.burst)
+        print(
+            f"burst of {args.burst} (4 concurrent, 1 instance): submitted in "
+            f"{stats['submitted_s']:.2f} s, all notified in {stats['all_notified_s']:.2f} s "
+            f"({stats['notified']} notified, {stats['failed']} failed)"
+        )
+        for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
+            print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
+        for endpoint in list(stack.runtime.endpoints.values()):
+            endpoint.phases.clear()
+
+        name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
+        deep = deep_queue(c, stack, name, queue_url, args.burst)
+        print(
+            f"deep queue: {args.burst} processed with nobody reading the SQS queue in "
+            f"{deep['processed_s']:.2f} s; draining {args.burst} messages (batches of 10) "
+            f"took {deep['drain_s']:.2f} s"
+        )
+        for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
+            print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
