@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import runner
 
-RUNNER_DIR = str(Path(runner.__file__).resolve().parent)
+RUNNER_DIR = Path(runner.__file__).resolve().parent
 PREVIEW_CHARS = 200
 
 
@@ -32,7 +32,7 @@ def handler_traceback(exc: BaseException) -> tuple[str, str]:
     if exc.__cause__ is not None and type(exc).__module__.startswith("runner."):
         exc = exc.__cause__  # the loader wraps import errors; show the handler's exception
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not str(Path(f.filename).resolve()).startswith(RUNNER_DIR)]
+    own = [f for f in frames if not Path(f.filename).resolve().is_relative_to(RUNNER_DIR)]
     shown = own or frames
     text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(shown))
     text += "".join(traceback.format_exception_only(type(exc), exc))

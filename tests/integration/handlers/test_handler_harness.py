@@ -179,6 +179,14 @@ def test_unsupported_accept_type_fails_output_fn() -> None:
     assert "unsupported accept type" in (report.failures[0].error or "")
 
 
+def test_a_toolkit_default_failing_is_reported_with_its_frames() -> None:
+    report = _run(FIXTURES / "model_and_predict", NUMERIC, accept_types=["text/html"])
+    failures = [r for r in report.failures if r.function == "output_fn"]
+    assert len(failures) == 3 and all(r.uses_default for r in failures)
+    assert "UnsupportedFormatError: Accept type text/html" in (failures[0].error or "")
+    assert "runner/model/codecs.py" in (failures[0].traceback or "")
+
+
 def test_switches_choose_the_checks() -> None:
     report = _run(
         FIXTURES / "four_functions",
