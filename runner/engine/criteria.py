@@ -25,8 +25,14 @@ def evaluate_criteria(
     outputs: Mapping[str, Any] | None,
     context: Mapping[str, Any],
     secrets: Iterable[str] = (),
+    *,
+    complete: bool = True,
 ) -> list[CriterionResult]:
-    """One CriterionResult per criterion; `outputs` maps step labels (and LAST) to outputs."""
+    """One CriterionResult per criterion; `outputs` maps step labels (and LAST) to outputs.
+
+    `outputs` None: the test did not run. `complete` False: it stopped at a failed
+    step, so criteria on steps that ran are checked and the others not evaluated.
+    """
     results = []
     for criterion in test.criteria:
         if outputs is None:
@@ -45,6 +51,9 @@ def evaluate_criteria(
                     continue
                 target = outputs[key]
         except (TemplateError, ValueError) as exc:
+            if not complete:  # most likely a value the failed step would have saved
+                results.append(CriterionResult(criterion.text, None))
+                continue
             failed = ExpectationResult(
                 criterion.expect.path, criterion.expect.matcher, None, None, False, str(exc)
             )

@@ -343,8 +343,10 @@ class Engine(StepExecution):
         except KeyboardInterrupt:  # between two steps
             self._on_interrupt()
             reason = "interrupted (Ctrl-C / SIGTERM)"
+        if reason is not None:
+            outputs.pop("__last__", None)  # the last step did not run
         criteria = evaluate_criteria(
-            test, outputs if reason is None else None, self.context(), self.ctx.secrets
+            test, outputs, self.context(), self.ctx.secrets, complete=reason is None
         )
         unmet = [c.text for c in criteria if c.passed is False]
         if reason is None and unmet:

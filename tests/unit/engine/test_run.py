@@ -340,6 +340,13 @@ tests:
     steps: [{{sleep: {{duration: 1ms}}}}]
     criteria:
       - {{text: Slept an hour, expect: {{path: slept, equals: 3600}}}}
+  - id: partial
+    steps:
+      - {{name: first, sleep: {{duration: 1ms}}}}
+      - {{assert: {{value: 1, expect: {{equals: 2}}}}}}
+    criteria:
+      - {{text: First step slept, step: first, expect: {{path: slept, greater_than: 0}}}}
+      - {{text: Last step passed, expect: {{exists: true}}}}
   - id: blocked
     needs: [unmet]
     steps: [{{sleep: {{duration: 1ms}}}}]
@@ -354,6 +361,7 @@ tests:
         tests["unmet"].criteria[0].expectation.message
         == "slept: expected equal to 3600, found 0.001"
     )
+    assert [c.passed for c in tests["partial"].criteria] == [True, None]
     assert tests["blocked"].criteria[0].passed is None
 
 
