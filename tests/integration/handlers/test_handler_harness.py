@@ -227,6 +227,21 @@ def test_nothing_is_left_in_the_work_folder(tmp_path: Path) -> None:
     assert list(work.iterdir()) == []  # extracted model, samples, job and log all removed
 
 
+def test_parquet_payloads_feed_the_handler(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    options = PayloadOptions(content_types=["application/x-parquet", "application/json"])
+    generated = generate_payloads(FIXTURES / "four_functions", tmp_path / "payload", options)
+    report = _run(
+        FIXTURES / "four_functions",
+        generated.archive,
+        content_types=["application/x-parquet", "application/json"],
+        accept_types=["application/json"],
+    )
+    assert report.ok, report.describe_failures()
+    parquet = [r for r in report.results if r.content_type == "application/x-parquet"]
+    assert {r.function for r in parquet} == {"input_fn", "predict_fn", "output_fn", "end_to_end"}
+
+
 def test_invalid_spec_is_refused_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(HandlerSpecError) as info:
         _run(tmp_path / "missing.tar.gz", tmp_path / "none")

@@ -18,6 +18,11 @@ def model_fn(model_dir):
 
 
 def input_fn(request_body, request_content_type):
+    if request_content_type == "application/x-parquet":  # needs pyarrow in the image
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        return pq.read_table(pa.BufferReader(request_body)).to_pylist()
     text = request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body
     if request_content_type == "application/json":
         try:
