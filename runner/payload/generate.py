@@ -258,7 +258,7 @@ def generate_payloads(
     options = options or PayloadOptions()
     fields = load_model_fields(Path(model))
     samples, metadata = build_samples(fields, options)
-    documents = [*((s.path, s.body) for s in samples)]
+    documents = [(s.path, s.body) for s in samples]
     documents.append((METADATA_NAME, json.dumps(metadata, indent=2).encode() + b"\n"))
 
     out_dir = Path(out_dir)
@@ -293,5 +293,5 @@ def generate_payloads(
         samples={s.content_type: written[s.path] for s in samples if s.path in written},
         metadata=written.get(METADATA_NAME),
         fields=fields,
-        values=field_values(fields, options),
+        values={f["name"]: f["value"] for f in metadata["fields"]},
     )
