@@ -54,11 +54,11 @@ def caller(run: RunContext) -> Call:
 
 
 @pytest.fixture(scope="session")
-def new_run(local_stack: LocalStack) -> Callable[[Path], tuple[RunContext, Call]]:
-    """A factory for runs on the session's stack: `run, call = new_run(report_dir)`."""
+def new_run(local_stack: LocalStack) -> Callable[..., tuple[RunContext, Call]]:
+    """Runs on the session's (or another) stack: `run, call = new_run(report_dir[, stack])`."""
 
-    def make(report_dir: Path) -> tuple[RunContext, Call]:
-        ctx = make_run(local_stack, report_dir)
+    def make(report_dir: Path, stack: LocalStack | None = None) -> tuple[RunContext, Call]:
+        ctx = make_run(stack or local_stack, report_dir)
         return ctx, caller(ctx)
 
     return make
