@@ -25,7 +25,15 @@ from typing import Any
 from runner.handlers.samples import load_samples
 from runner.handlers.spec import HandlerSpec
 
-FUNCTION_ORDER = ("import", "model_fn", "input_fn", "predict_fn", "output_fn", "end_to_end")
+FUNCTION_ORDER = (
+    "requirements",
+    "import",
+    "model_fn",
+    "input_fn",
+    "predict_fn",
+    "output_fn",
+    "end_to_end",
+)
 LOG_TAIL_CHARS = 20_000
 
 
@@ -298,7 +306,7 @@ def _report(
         results += [
             CallResult(fn, "skipped", reason="the handler was stopped")
             for fn in FUNCTION_ORDER
-            if fn not in reached
+            if fn not in reached and fn != "requirements"  # only checked when the file exists
         ]
     return HandlerReport(
         handler_name=spec.handler_name,

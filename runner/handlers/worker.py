@@ -139,6 +139,22 @@ def run(job: dict[str, Any], reporter: Reporter) -> None:
     from runner.model import HandlerRuntime, load_handler
 
     model_dir = Path(job["model_dir"])
+    if (model_dir / "code" / "requirements.txt").is_file():
+        # the framework images install it before the model loads; the shared check refuses
+        # (or, with CHECKRUN_INSTALL_REQUIREMENTS=1, installs) what is missing
+        from runner.model.requirements import satisfy_requirements
+
+        install = os.environ.get("CHECKRUN_INSTALL_REQUIREMENTS") == "1"
+        ok, _ = reporter.call(
+            "requirements",
+            lambda: satisfy_requirements(model_dir, install=install),
+            default=False,
+            describe=lambda found: {"requirements": found},
+        )
+        if not ok:
+            for fn in ("import", "model_fn", "input_fn", "predict_fn", "output_fn", "end_to_end"):
+                reporter.skipped(fn, "code/requirements.txt is not satisfied")
+            return
     ok, handler = reporter.call(
         "import",
         lambda: load_handler(model_dir, os.environ),

@@ -3,6 +3,7 @@ every convention, samples from folders, archives and `checkrun payload`."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -185,6 +186,22 @@ def test_a_toolkit_default_failing_is_reported_with_its_frames() -> None:
     assert len(failures) == 3 and all(r.uses_default for r in failures)
     assert "UnsupportedFormatError: Accept type text/html" in (failures[0].error or "")
     assert "runner/model/codecs.py" in (failures[0].traceback or "")
+
+
+def test_requirements_txt_is_checked_before_the_import(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(FIXTURES / "four_functions", model)
+    requirements = model / "code" / "requirements.txt"
+    requirements.write_text("numpy>=1.0\n")
+    report = _run(model)
+    assert report.ok, report.describe_failures()
+    assert _counts(report)["requirements"] == (1, 0, 0)
+    requirements.write_text("numpy>=1.0\ncheckrun-no-such-package==1.0\n")
+    report = _run(model)
+    [failure] = report.failures
+    assert failure.function == "requirements"
+    assert "checkrun-no-such-package==1.0 (not installed)" in (failure.error or "")
+    assert _counts(report)["import"] == (0, 0, 1)
 
 
 def test_switches_choose_the_checks() -> None:
