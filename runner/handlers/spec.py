@@ -139,7 +139,7 @@ def _model_problems(spec: HandlerSpec) -> list[Problem]:
     if not path.exists():
         return [Problem(f"model {path} does not exist", key="model")]
     if path.is_dir():
-        return _entry_problems(spec, _folder_sources(path), str(path))
+        return _entry_problems(spec, _folder_sources(path, spec.env), str(path))
     if not path.name.endswith(MODEL_ARCHIVE_SUFFIXES):
         return [
             Problem(f"model {path} must be a .tar.gz (or an extracted model folder)", key="model")
@@ -151,13 +151,16 @@ def _model_problems(spec: HandlerSpec) -> list[Problem]:
     return _entry_problems(spec, sources, str(path))
 
 
-def _folder_sources(folder: Path) -> dict[str, bytes | None]:
-    """Every file under the model folder (posix relative path) with the .py sources read."""
+def _folder_sources(folder: Path, env: dict[str, str]) -> dict[str, bytes | None]:
+    """The candidate entry scripts that exist in the model folder, read, and a `code/` marker
+    when that folder exists (no walk: a model folder can be large)."""
     out: dict[str, bytes | None] = {}
-    for p in folder.rglob("*"):
-        if p.is_file() and "__pycache__" not in p.parts:
-            rel = p.relative_to(folder).as_posix()
-            out[rel] = p.read_bytes() if p.suffix == ".py" else None
+    if (folder / "code").is_dir():
+        out["code/"] = None
+    for candidate in _entry_candidates(env):
+        path = folder / candidate
+        if path.is_file():
+            out[candidate] = path.read_bytes()
     return out
 
 
