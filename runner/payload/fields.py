@@ -78,10 +78,11 @@ def read_hyperparameters(model: Path) -> tuple[dict[str, Any], str]:
 
 
 def _read_from_folder(folder: Path) -> tuple[bytes, str]:
-    candidates = sorted(
-        folder.rglob(HYPERPARAMETERS_FILE), key=lambda p: (len(p.relative_to(folder).parts), p)
-    )
-    candidates = [p for p in candidates if p.is_file()]
+    candidates: list[Path] = []
+    for pattern in ("", "*/", "*/*/"):  # the root first; no deep walk of a large model folder
+        candidates = sorted(p for p in folder.glob(pattern + HYPERPARAMETERS_FILE) if p.is_file())
+        if candidates:
+            break
     if not candidates:
         raise PayloadError(f"no {HYPERPARAMETERS_FILE} in model folder {folder}")
     path = candidates[0]
