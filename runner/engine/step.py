@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +78,7 @@ class StepRunner:
     context: TemplateContext
     retry: Retry | None
     attempts: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(self) -> Outcome:
         if self.step.repeat == 1:
@@ -214,8 +216,9 @@ class StepRunner:
         return emit
 
     def _attempt(self, iteration: int) -> Outcome:
-        self.attempts += 1
-        self.ctx.attempt = self.attempts
+        with self._lock:  # repeat/parallel iterations share the count
+            self.attempts += 1
+            self.ctx.attempt = self.attempts
         if self.ctx.cancelled:
             raise ActionError("step cancelled", code="Cancelled")
         context = self.context(iteration)
