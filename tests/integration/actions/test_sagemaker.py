@@ -128,7 +128,9 @@ def test_describe_endpoint_config_shows_async_config(shared: Any) -> None:
 
 def test_logs_expect_sees_model_loading_and_rejects_forbidden_patterns(shared: Any) -> None:
     _run, call, _pkg, deployed = shared
-    ok = call("logs.expect", endpoint=deployed["EndpointName"], present=["model loaded"], timeout=5)
+    ok = call(
+        "logs.expect", endpoint=deployed["EndpointName"], present=["model loaded"], timeout=20
+    )
     assert ok["present"]["model loaded"] >= 1
     with pytest.raises(ActionError) as info:
         call("logs.expect", endpoint=deployed["EndpointName"], absent=["model loaded"], timeout=0)
