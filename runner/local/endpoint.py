@@ -23,6 +23,7 @@ from typing import Any
 from runner.local import control, notifications
 from runner.local.faults import FaultPlan
 from runner.local.services import Services, Telemetry, join_s3
+from runner.local.worker import error_body
 from runner.local.workers import (
     WorkerCrashed,
     WorkerError,
@@ -194,7 +195,8 @@ class Endpoint:
             for instance_id in self.instance_ids
         ]
         self._start_workers()
-        if self.stopped.is_set():
+        if self.stopped.is_set():  # deleted while starting: nothing may outlive the endpoint
+            self._stop_workers()
             return
         if self.async_config is not None:
             self._start_dispatchers()
@@ -340,8 +342,8 @@ class Endpoint:
         if 200 <= reply.status < 300:
             self._succeed(job, worker, reply, content_type)
         else:
-            error = reply.body.decode("utf-8", "replace")
-            self._fail(job, worker, _model_error_reason(reply.status), error, content_type)
+            error_reply = (reply.body, reply.content_type)
+            self._fail(job, worker, _model_error_reason(reply.status), error_reply, content_type)
 
     def _maybe_kill(self, worker: WorkerProcess) -> None:
         rule = self.faults.fires("kill_worker", self.name) if self.faults else None
@@ -381,12 +383,21 @@ class Endpoint:
             self._notify(topic, message)
 
     def _fail(
-        self, job: Job, worker: WorkerProcess, reason: str, error: str, ctype: str | None = None
+        self,
+        job: Job,
+        worker: WorkerProcess,
+        reason: str,
+        error: str | tuple[bytes, str],
+        ctype: str | None = None,
     ) -> None:
+        """Failure object (the model server's error body), log line, error notification."""
         assert self.async_config is not None
-        self.services.put_object(
-            self.region, job.failure_location, error.encode("utf-8"), "text/plain"
-        )
+        if isinstance(error, str):  # the runtime's own failure: write it as the server would
+            body, body_type = error_body(500, error, worker.framework)
+        else:
+            body, body_type = error
+        error = body.decode("utf-8", "replace")
+        self.services.put_object(self.region, job.failure_location, body, body_type)
         self.log(f"inference {job.inference_id} failed: {error}", worker)
         topic = self.async_config.error_topic
         if topic:

@@ -10,6 +10,7 @@ request; the runtime's own calls carry `X-Checkrun-Internal` and are never fault
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -115,6 +116,10 @@ class LocalStack:
 
     >>> with LocalStack() as stack:
     ...     boto3.client("s3", endpoint_url=stack.url, region_name="us-east-1")
+
+    moto keeps its state in process-wide backends, so two stacks in one process see the same
+    buckets, topics and endpoints; each stack runs (and stops) only the model servers of the
+    endpoints created through its own port.
     """
 
     def __init__(
@@ -177,10 +182,12 @@ class LocalStack:
             target=self._server.serve_forever, name="checkrun-local-stack", daemon=True
         )
         self._thread.start()
+        atexit.register(self.stop)  # a forgotten stop() must not leave model servers behind
         return self
 
     def stop(self) -> None:
         """Stop serving and stop every model-server process this stack started."""
+        atexit.unregister(self.stop)
         if self.runtime is not None:
             self.runtime.stop()
         if self._server is not None:

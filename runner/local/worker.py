@@ -11,18 +11,37 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 PORT_LINE = "CHECKRUN_WORKER_PORT="
+FLASK_IMAGES = ("sklearn", "xgboost")
+
+
+def error_body(status: int, message: str, framework: str | None) -> tuple[bytes, str]:
+    """A model server's error response body, as the framework's server writes it.
+
+    The MMS/TorchServe-based images (PyTorch, Hugging Face, MXNet, the generic toolkit) answer
+    errors with JSON `{"code", "type", "message"}`, which is also what ModelError's
+    OriginalMessage shows; the Flask-based SKLearn/XGBoost images answer plain text. The SDK's
+    AsyncPredictor decodes the failure object with the predictor's deserializer (FACTS.md).
+    """
+    if framework in FLASK_IMAGES:
+        return message.encode("utf-8"), "text/plain; charset=utf-8"
+    kind = "InternalServerException" if status >= 500 else "BadRequestException"
+    text = json.dumps({"code": status, "type": kind, "message": message}, indent=2)
+    return text.encode("utf-8"), "application/json"
 
 
 class _State:
+    framework: str | None = None
     runtime: Any = None
     error: str | None = None
     loaded = threading.Event()
@@ -69,13 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except HandlerError as exc:
             print(f"invocation failed: {exc}", flush=True)
-            self._send(exc.status, str(exc).encode("utf-8"))
+            self._send(exc.status, *error_body(exc.status, str(exc), _State.framework))
             return
         except Exception as exc:
             # The toolkit answers any handler exception with 500 and the exception text.
             traceback.print_exc()
             sys.stderr.flush()
-            self._send(500, f"{type(exc).__name__}: {exc}".encode())
+            message = f"{type(exc).__name__}: {exc}"
+            self._send(500, *error_body(500, message, _State.framework))
             return
         self._send(200, out, content_type)
 
@@ -101,15 +121,25 @@ def _load(model_dir: Path, framework: str | None) -> None:
         print(f"model failed to load: {_State.error}", flush=True)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Exit when the runtime that started us is gone, so no model server outlives its stack."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runner.local.worker")
     parser.add_argument("--model-dir", required=True, type=Path)
     parser.add_argument("--framework", default=None)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
+    _State.framework = args.framework
     server = ThreadingHTTPServer((args.host, 0), _Handler)
     server.daemon_threads = True
     print(f"{PORT_LINE}{server.server_address[1]}", flush=True)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     threading.Thread(target=_load, args=(args.model_dir, args.framework), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.1)

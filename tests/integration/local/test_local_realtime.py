@@ -34,15 +34,23 @@ def test_handler_error_is_a_model_error(clients: Clients, realtime: Deployed) ->
     response = info.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert response["OriginalStatusCode"] == 500
-    assert response["OriginalMessage"] == "ValueError: bad input"
+    # MMS/TorchServe-style JSON error body, as the PyTorch image answers (FACTS.md)
+    assert json.loads(response["OriginalMessage"]) == {
+        "code": 500,
+        "type": "InternalServerException",
+        "message": "ValueError: bad input",
+    }
     assert response["LogStreamArn"].startswith(
         f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/{realtime.name}"
         ":log-stream:AllTraffic/i-"
     )
-    assert response["Error"]["Message"].startswith(
-        'Received server error (500) from primary with message "ValueError: bad input". See '
-        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:"
-    )
+    message = response["Error"]["Message"]
+    assert message.startswith("Received server error (500) from primary with message ")
+    assert (
+        '". See https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1'
+        f"#logEventViewer:group=/aws/sagemaker/Endpoints/{realtime.name} in account "
+        "123456789012 for more information."
+    ) in message
 
 
 def test_async_invocation_of_a_realtime_endpoint_is_refused(

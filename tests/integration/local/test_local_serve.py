@@ -1,0 +1,88 @@
+"""`checkrun local` in its own process: prints its URL, serves, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from local_stack_kit import Clients, Deployer
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("checkrun local stack listening on http://127.0.0.1:"), first
+    yield proc, first.rsplit(" ", 1)[1].strip()
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(5)
+
+
+def _worker_pid(url: str, tmp_path: Path) -> int:
+    clients = Clients(url)
+    deployer = Deployer(clients, tmp_path)
+    deployed = deployer.deploy("echo", asynchronous=False)
+    answer = clients.rt.invoke_endpoint(
+        EndpointName=deployed.name, Body=b'{"value": 1}', ContentType="application/json"
+    )
+    return int(json.loads(answer["Body"].read())["pid"])
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_stops_the_server_and_its_model_servers(
+    served: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    proc, url = served
+    pid = _worker_pid(url, tmp_path)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert _gone(pid, 5)
+
+
+def test_model_servers_exit_when_the_stack_process_is_killed(
+    served: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    proc, url = served
+    pid = _worker_pid(url, tmp_path)
+    proc.kill()
+    proc.wait(5)
+    assert _gone(pid, 5)
+
+
+def test_bad_fault_plan_is_a_one_line_error(tmp_path: Path) -> None:
+    plan = tmp_path / "faults.yaml"
+    plan.write_text("rules:\n  - {kind: meteor}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "local", "--port", "0", "--faults", str(plan)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert "fault plan" in done.stderr and "rules.0.kind" in done.stderr
+    assert "Traceback" not in done.stderr
