@@ -196,3 +196,55 @@ def test_killed_run_is_cleaned_from_its_ledger(stack_process: str, tmp_path: Pat
     assert leftovers(stack_process, run_id) == []
     again = checkrun("cleanup", str(ledger_path), env={**DUMMY, "AWS_ENDPOINT_URL": stack_process})
     assert again.returncode == 0 and "nothing to clean" in again.stdout
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of `pid` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_ctrl_c_stops_the_embedded_stack_and_its_model_servers(tmp_path: Path) -> None:
+    run = subprocess.Popen(
+        [*CHECKRUN, "checklists/async.yaml", "--report-dir", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ledger_path = tmp_path / "ledger.json"
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and run.poll() is None:
+        if ledger_path.exists() and "sagemaker:endpoint" in ledger_path.read_text():
+            workers = _children(run.pid)
+            if workers:
+                break
+        time.sleep(0.05)
+    assert workers, "the run never started a model server"
+    run.send_signal(signal.SIGINT)
+    code = run.wait(60)
+    assert code in (130, 0, 1, 2), code  # interrupted (or it had just finished)
+    time.sleep(0.5)
+    assert [p for p in workers if _alive(p)] == []
+    result = result_of(tmp_path)
+    assert statuses(result)["cleanup"] == "passed"
