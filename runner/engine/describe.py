@@ -32,7 +32,9 @@ def describe_plan(
     checklist = load_checklist(path, extra_vars=(vars or {}).keys())
     engine = Engine(checklist, Path(path), profile=profile, cli_vars=vars, clock=SystemClock())
     profile_vars, cli_vars = engine._vars_layers
-    resolved, secrets = resolve_vars(checklist, engine.ctx.profile, profile_vars, cli_vars)
+    resolved, secrets = resolve_vars(
+        checklist, engine.ctx.profile, profile_vars, cli_vars, engine.ctx
+    )
     engine.ctx.vars = resolved
     context = engine.context()
     defaults = checklist.defaults

@@ -192,7 +192,7 @@ class Engine(StepExecution):
         planned = plan(self.checklist, only=only, skip=skip, tags=tags)
         profile_vars, cli_vars = self._vars_layers
         self.ctx.vars, self.ctx.secrets = resolve_vars(
-            self.checklist, self.ctx.profile, profile_vars, cli_vars
+            self.checklist, self.ctx.profile, profile_vars, cli_vars, self.ctx
         )
         self.ctx.emit(
             {

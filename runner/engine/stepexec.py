@@ -74,7 +74,8 @@ class StepExecution:
             # The action stopped on its own at the deadline (it sees ctx.remaining()).
             timed_out = True
             message = StepTimeout(limit, what).message
-            outcome.error = f"{message} (last error: {outcome.error})"
+            stopped = outcome.error_code == "Cancelled"
+            outcome.error = message if stopped else f"{message} (last error: {outcome.error})"
             outcome.error_code = "Timeout"
         if outcome.passed:
             self.ctx.saved.update(outcome.saves)

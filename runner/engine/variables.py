@@ -43,8 +43,13 @@ def resolve_vars(
     profile: ProfileSettings,
     overrides: Mapping[str, Any],
     base: Mapping[str, Any],
+    run: RunContext | None = None,
 ) -> tuple[dict[str, Any], set[str]]:
-    """Vars in definition order (file, then profile, then --var), templates rendered; secrets."""
+    """Vars (file, then profile `overrides`, then --var `base`), templates rendered; secrets.
+
+    A var may use another var defined anywhere in the file (resolved in as many
+    passes as needed), `run`, `profile` and `env`. --var values are taken as given.
+    """
     secret_names = set(checklist.secrets)
     merged: dict[str, Any] = {}
     for layer in (checklist.vars, overrides):
@@ -54,16 +59,24 @@ def resolve_vars(
                     secret_names.add(name)
                 value = value.get("value")
             merged[name] = value
-    resolved: dict[str, Any] = {}
-    cli = dict(base)
-    for name, value in {**merged, **cli}.items():
-        context = {**resolved, **builtin_context(profile, resolved, base_run=None)}
-        try:
-            resolved[name] = value if name in cli else render(value, context)
-        except TemplateError as exc:
-            raise ChecklistError(Problem(f"cannot render var: {exc}", key=f"vars.{name}")) from exc
-    secret_values = {str(resolved[n]) for n in secret_names if resolved.get(n) not in (None, "")}
-    return resolved, secret_values
+    resolved: dict[str, Any] = dict(base)
+    pending = {k: v for k, v in merged.items() if k not in resolved}
+    while pending:
+        before = len(pending)
+        errors: dict[str, TemplateError] = {}
+        for name, value in list(pending.items()):
+            context = {**resolved, **builtin_context(profile, resolved, run)}
+            try:
+                resolved[name] = render(value, context)
+                del pending[name]
+            except TemplateError as exc:
+                errors[name] = exc
+        if pending and len(pending) == before:  # no progress: a real error (or a cycle)
+            name, first = next(iter(errors.items()))
+            raise ChecklistError(Problem(f"cannot render var: {first}", key=f"vars.{name}"))
+    ordered = {k: resolved[k] for k in [*merged, *base] if k in resolved}
+    secret_values = {str(ordered[n]) for n in secret_names if ordered.get(n) not in (None, "")}
+    return ordered, secret_values
 
 
 def builtin_context(

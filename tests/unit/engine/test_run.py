@@ -488,3 +488,19 @@ tests:
 """)
     with pytest.raises(ChecklistError, match=r"no profile named 'stagin'.*did you mean 'staging'"):
         run(path, tmp_path, profile="stagin")
+
+
+def test_vars_use_run_id_and_each_other_in_any_order(
+    write_checklist: Write, tmp_path: Path
+) -> None:
+    path = write_checklist("""
+checklist: vars
+vars:
+  endpoint: "{{ app }}-{{ run.id }}"
+  app: stylematch
+tests:
+  - id: show
+    steps: [{assert: {value: "{{ endpoint }}", expect: {exists: true}}}]
+""")
+    result = run(path, tmp_path)
+    assert result.tests[0].steps[0].output == f"stylematch-{result.run_id}"
