@@ -46,6 +46,7 @@ class CleanupReport:
     already_gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # buckets still holding others' objects
     checked: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class CleanupReport:
             "already_gone": self.already_gone,
             "failed": self.failed,
             "remaining": self.remaining,
+            "kept": self.kept,
             "checked": self.checked,
             "nothing_remains": not self.remaining and not self.failed,
         }
@@ -123,9 +125,15 @@ def _delete_prefix(aws: AwsClients, uri: str) -> bool:
     return bool(keys)
 
 
+class BucketInUse(Exception):
+    """The run created the bucket, but objects that are not the run's are in it now."""
+
+
 def _delete_bucket(aws: AwsClients, bucket: str) -> bool:
-    keys = [o["Key"] for o in s3_actions.list_keys(aws, bucket, "")]
-    s3_actions.delete_keys(aws, bucket, keys)
+    # The run's own objects and prefixes went first (ORDER); anything left belongs to
+    # someone else (a parallel run that found the bucket existing), so keep the bucket.
+    if s3_actions.list_keys(aws, bucket, "", limit=1):
+        raise BucketInUse(bucket)
     aws.client("s3").delete_bucket(Bucket=bucket)
     return True
 
@@ -172,11 +180,17 @@ def cleanup_ledger(ledger: Ledger, aws: AwsClients, *, timeout: float = 900.0) -
             else:
                 report.already_gone.append(label)
             ledger.mark_deleted(res.kind, res.id)
+        except BucketInUse:
+            report.kept.append(f"{label} (holds objects of other runs)")
+            ledger.mark_deleted(res.kind, res.id)
         except Exception as exc:
             code = error_code(exc) or type(exc).__name__
             report.failed.append(f"{label}: {code}: {exc}")
     topics = _topic_arns(aws) if any(r.kind == "sns:topic" for r in resources) else None
+    kept = {k.split(" (")[0] for k in report.kept}
     for res in resources:
+        if f"{res.kind} {res.id}" in kept:
+            continue
         report.checked += 1
         try:
             if _still_there(aws, res, topics):

@@ -198,3 +198,23 @@ def test_cleanup_is_idempotent_and_proves_nothing_remains(call: Call, run: RunCo
     report = cleanup_ledger(run.ledger, clients(run))  # again: everything already gone
     assert report.remaining == [] and report.failed == []
     assert "s3:bucket it-clean" in report.already_gone
+
+
+def test_cleanup_keeps_a_bucket_that_holds_other_runs_objects(new_run: Any, tmp_path: Path) -> None:
+    first, call_first = new_run(tmp_path / "a")
+    second, call_second = new_run(tmp_path / "b")
+    try:
+        call_first("s3.bucket", bucket="it-shared")  # created (and ledgered) by the first run
+        call_first("s3.put", uri="s3://it-shared/a/1", body="a")
+        assert call_second("s3.bucket", bucket="it-shared")["created"] is False
+        call_second("s3.put", uri="s3://it-shared/b/1", body="b")
+        report = cleanup_ledger(first.ledger, clients(first))
+        assert report.remaining == [] and report.kept == [
+            "s3:bucket it-shared (holds objects of other runs)"
+        ]
+        assert call_second("s3.get", uri="s3://it-shared/b/1")["body"] == "b"
+    finally:
+        cleanup_ledger(second.ledger, clients(second))
+        clients(second).client("s3").delete_bucket(Bucket="it-shared")
+        first.exit_stack.close()
+        second.exit_stack.close()
