@@ -33,7 +33,7 @@ def parse_duration(value: Any) -> float:
     raise ValueError(f"expected a duration like 500ms, 90s, 5m or 1h, found {value!r}")
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=float | str)]
 
 
 def _as_list(value: Any) -> Any:
@@ -108,7 +108,10 @@ class Expectation(_Strict):
         return getattr(self, self.matcher)
 
 
-Expectations = Annotated[list[Expectation], BeforeValidator(_as_list)]
+Expectations = Annotated[
+    list[Expectation],
+    BeforeValidator(_as_list, json_schema_input_type=list[Expectation] | Expectation),
+]
 
 
 class Retry(_Strict):
@@ -176,9 +179,20 @@ class Step(_Strict):
     description: str = ""
     save: dict[str, str] = {}
     expect: Expectations = []
-    expect_error: Annotated[ExpectError | None, BeforeValidator(_expect_error_shorthand)] = None
+    expect_error: Annotated[
+        ExpectError | None,
+        BeforeValidator(
+            _expect_error_shorthand, json_schema_input_type=ExpectError | bool | str | None
+        ),
+    ] = None
     retry: Retry | None = None
-    until: Annotated[Until | None, BeforeValidator(_until_shorthand)] = None
+    until: Annotated[
+        Until | None,
+        BeforeValidator(
+            _until_shorthand,
+            json_schema_input_type=Until | list[Expectation] | Expectation | None,
+        ),
+    ] = None
     timeout: Duration | None = None
     repeat: Annotated[int, Field(ge=1)] = 1
     parallel: Annotated[int, Field(ge=1)] = 1
@@ -236,7 +250,9 @@ class Test(_Strict):
     title: str | None = None
     description: str = ""
     tags: list[str] = []
-    needs: Annotated[list[str], BeforeValidator(_needs_list)] = []
+    needs: Annotated[
+        list[str], BeforeValidator(_needs_list, json_schema_input_type=list[str] | str)
+    ] = []
     critical: bool = False
     always: bool = False
     timeout: Duration | None = None

@@ -11,6 +11,24 @@ from typing import Any
 
 from runner.checklist.model import STEP_KEYWORDS, Checklist, Step
 
+_TEMPLATE = {"type": "string", "pattern": "\\{\\{"}
+
+
+def _templatable(schema: Any) -> Any:
+    """Any argument value (and any item inside it) may be a template, rendered at run time."""
+    if not isinstance(schema, dict):
+        return schema
+    inner = dict(schema)
+    if isinstance(inner.get("items"), dict):
+        inner["items"] = _templatable(inner["items"])
+    if isinstance(inner.get("additionalProperties"), dict):
+        inner["additionalProperties"] = _templatable(inner["additionalProperties"])
+    if isinstance(inner.get("properties"), dict):
+        inner["properties"] = {k: _templatable(v) for k, v in inner["properties"].items()}
+    if isinstance(inner.get("anyOf"), list):
+        inner["anyOf"] = [_templatable(v) for v in inner["anyOf"]]
+    return {"anyOf": [inner, _TEMPLATE]}
+
 
 def json_schema() -> dict[str, Any]:
     from runner.actions import registry
@@ -28,6 +46,8 @@ def json_schema() -> dict[str, Any]:
         else:
             args_schema = {"type": "object"}
         args_schema["description"] = spec.summary
+        for key, prop in list(args_schema.get("properties", {}).items()):
+            args_schema["properties"][key] = _templatable(prop)
         actions[name] = args_schema
     defs["Step"] = {
         "title": "Step",

@@ -200,3 +200,40 @@ def test_python_dash_m_runner_works() -> None:
         [sys.executable, "-m", "runner", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("checkrun ")
+
+
+def test_schema_accepts_the_shipped_checklists_and_rejects_typos(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import jsonschema
+    import yaml
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    validator = jsonschema.Draft202012Validator(schema)
+    root = Path(__file__).resolve().parents[2] / "checklists"
+    for path in sorted(root.glob("*.yaml")):
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], path.name
+    typo = {"checklist": "t", "tests": [{"id": "a", "steps": [{"htp": {}}]}]}
+    assert list(validator.iter_errors(typo))
+
+
+def test_validate_never_imports_boto3(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "runner",
+            "validate",
+            str(root / "checklists" / "async.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert not {m for m in imported if m.split(".")[0] in ("boto3", "botocore", "moto")}
