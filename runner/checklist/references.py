@@ -141,7 +141,11 @@ class References:
     # --- steps and templates ----------------------------------------------------------
 
     def _steps(self, tests: list[dict[str, Any]], order: list[int]) -> None:
-        registry = _registry()
+        registry, load_error = _registry()
+        if load_error:
+            self.problems.append(
+                Problem(load_error, self.doc.file, hint="fix or uninstall the plugin")
+            )
         saved: set[str] = set()
         for i in order:
             test = tests[i]
@@ -269,10 +273,11 @@ class References:
                 )
 
 
-def _registry() -> dict[str, Any]:
+def _registry() -> tuple[dict[str, Any], str | None]:
+    """Every known action, and the error of a family that failed to import (if any)."""
     from runner.actions import registry
 
     try:
-        return registry.load_all()
-    except CheckrunError:
-        return dict(registry._ACTIONS)
+        return registry.load_all(), None
+    except CheckrunError as exc:
+        return dict(registry._ACTIONS), str(exc)
