@@ -84,6 +84,19 @@ class Runtime:
         if endpoint is not None:
             endpoint.stop()
 
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """New fault plan for this runtime and every live endpoint."""
+        self.faults = plan
+        for endpoint in list(self.endpoints.values()):
+            endpoint.faults = plan
+
+    def describe(self) -> list[dict[str, str]]:
+        """The live endpoints and their control-plane status (for /_checkrun/health)."""
+        return [
+            {"name": name, "region": region, "status": control.status_of(name, region) or "Deleted"}
+            for name, region in list(self.endpoints)
+        ]
+
     def phase_summary(self) -> dict[str, tuple[int, float]]:
         """Per phase of async processing, over live endpoints: (count, mean milliseconds)."""
         totals: dict[str, list[float]] = {}

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from runner.errors import LocalStackError
-from runner.local import control, wire
+from runner.local import admin, control, wire
 from runner.local.faults import FaultPlan
 from runner.local.wire import StartResponse, WsgiEnviron
 
@@ -37,7 +37,20 @@ class Dispatcher:
         self.faults = faults
         self.region = region
 
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """Replace the fault plan of the dispatcher and of the runtime's endpoints."""
+        self.faults = plan
+        self.runtime.set_faults(plan)
+
     def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(admin.PREFIX):
+            return admin.handle(
+                environ,
+                start_response,
+                get_faults=lambda: self.faults,
+                set_faults=self.set_faults,
+                endpoints=self.runtime.describe,
+            )
         service, region, _ = wire.signing_scope(environ)
         region = region or self.region
         runtime_call = None
@@ -139,6 +152,7 @@ class LocalStack:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.runtime: Any = None
+        self._app: Dispatcher | None = None
 
     @property
     def url(self) -> str:
@@ -167,7 +181,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.runtime = Runtime(default_region=self.region, faults=self.faults, log_dir=self.log_dir)
-        app = Dispatcher(moto_app, self.runtime, self.faults, self.region)
+        app = self._app = Dispatcher(moto_app, self.runtime, self.faults, self.region)
         try:
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=QuietHandler
@@ -184,6 +198,12 @@ class LocalStack:
         self._thread.start()
         atexit.register(self.stop)  # a forgotten stop() must not leave model servers behind
         return self
+
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """Switch to another fault plan (or none) while serving; also PUT /_checkrun/faults."""
+        self.faults = plan
+        if self._app is not None:
+            self._app.set_faults(plan)
 
     def stop(self) -> None:
         """Stop serving and stop every model-server process this stack started."""

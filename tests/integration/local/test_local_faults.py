@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import boto3
@@ -110,3 +112,29 @@ def test_slow_cold_start_keeps_the_endpoint_creating(faulty: tuple[Clients, Depl
     assert clients.sm.describe_endpoint(EndpointName=deployed.name)["EndpointStatus"] == "Creating"
     assert deployer.wait(deployed.name)["EndpointStatus"] == "InService"
     assert _fired(6) == 1
+
+
+def _http(method: str, url: str, body: bytes | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_fault_plan_switched_over_http_on_a_running_stack() -> None:
+    with LocalStack() as stack:
+        clients = Clients(stack.url, retries={"total_max_attempts": 1, "mode": "standard"})
+        plan = b"seed: 1\nrules:\n  - {kind: throttle, api: 'sns:ListTopics', count: 1}\n"
+        assert _http("PUT", f"{stack.url}/_checkrun/faults", plan)[0] == 200
+        with pytest.raises(clients.sns.exceptions.ClientError) as info:
+            clients.sns.list_topics()
+        assert info.value.response["Error"]["Code"] == "Throttling"
+        status, current = _http("GET", f"{stack.url}/_checkrun/faults")
+        assert (status, current["fired"]) == (200, {"0:throttle": 1})
+        assert _http("DELETE", f"{stack.url}/_checkrun/faults") == (200, {"plan": None})
+        assert "Topics" in clients.sns.list_topics()
+        status, problem = _http("PUT", f"{stack.url}/_checkrun/faults", b"rules: [{kind: x}]")
+        assert status == 400 and "invalid fault plan" in problem["message"]
+        assert _http("GET", f"{stack.url}/_checkrun/health")[1]["status"] == "ok"
