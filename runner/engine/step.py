@@ -29,8 +29,16 @@ from runner.engine.context import StepContext
 from runner.engine.results import ExpectationResult, LatencySummary
 from runner.errors import ActionError
 
-# Errors that retrying cannot fix.
-_NO_RETRY = {"TemplateError", "InvalidArguments", "UnexpectedSuccess", "Cancelled", "UnknownAction"}
+# Errors that retrying cannot fix (assert/compare are pure: same inputs, same answer).
+_NO_RETRY = {
+    "TemplateError",
+    "InvalidArguments",
+    "UnexpectedSuccess",
+    "Cancelled",
+    "UnknownAction",
+    "AssertionFailed",
+    "Mismatch",
+}
 
 TemplateContext = Callable[[int], dict[str, Any]]
 
