@@ -211,18 +211,19 @@ class Engine(StepExecution):
             try:
                 for index, item in enumerate(planned, 1):
                     test = item.test
-                    reason = self._not_run_reason(item, results, stop_reason)
-                    if reason is not None:
-                        status, why = reason
-                        results[test.id] = self._not_run(test, status, why)
-                        continue
-                    if test.always:
-                        self.ctx.cancel.clear()  # cleanup must run even after Ctrl-C
                     try:
+                        reason = self._not_run_reason(item, results, stop_reason)
+                        if reason is not None:
+                            status, why = reason
+                            results[test.id] = self._not_run(test, status, why)
+                            continue
+                        if test.always:
+                            self.ctx.cancel.clear()  # cleanup must run even after Ctrl-C
                         results[test.id] = self._run_test(test, index, len(planned))
                     except KeyboardInterrupt:
                         self._on_interrupt()
-                        results[test.id] = self._not_run(test, Status.FAILED, "interrupted")
+                        if test.id not in results:
+                            results[test.id] = self._not_run(test, Status.FAILED, "interrupted")
                     if (
                         results[test.id].status is Status.FAILED
                         and fail_fast
