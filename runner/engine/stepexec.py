@@ -63,11 +63,16 @@ class StepExecution:
         duration = clock.monotonic() - start
         if interrupted:
             outcome = Outcome(
-                False, error="interrupted (Ctrl-C / SIGTERM)", error_code="Interrupted"
+                False,
+                error="interrupted (Ctrl-C / SIGTERM)",
+                error_code="Interrupted",
+                attempts=sctx.attempt,
             )
         elif timed_out:
             error = StepTimeout(limit, what)
-            outcome = Outcome(False, error=error.message, error_code=error.code, attempts=0)
+            outcome = Outcome(
+                False, error=error.message, error_code=error.code, attempts=sctx.attempt
+            )
         assert outcome is not None
         gave_up = deadline is not None and clock.monotonic() >= deadline - 0.01
         if not outcome.passed and not timed_out and gave_up:
