@@ -192,8 +192,19 @@ class References:
         allowed: set[str] | frozenset[str],
     ) -> None:
         actions = [k for k in step if k not in m.STEP_KEYWORDS]
-        if len(actions) != 1:
-            return  # the model reports it
+        if len(actions) > 1:  # the model reports it; say which keys are not actions
+            for key in actions:
+                if str(key) not in registry:
+                    choices = [*m.STEP_KEYWORDS, *registry]
+                    self.add(
+                        (*base, str(key)),
+                        f"unknown key {key!r} in a step (not a step keyword nor an action)",
+                        key=True,
+                        hint=did_you_mean(str(key), choices),
+                    )
+            return
+        if not actions:
+            return
         name = str(actions[0])
         args = step[actions[0]]
         spec = registry.get(name)

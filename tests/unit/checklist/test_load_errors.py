@@ -57,6 +57,14 @@ CASES = [
         9,
     ),
     (
+        "misspelt step keyword",
+        _doc("  - id: a\n    steps:\n      - sleep: {duration: 1ms}\n        retries: 3\n"),
+        "unknown key 'retries' in a step (not a step keyword nor an action) (did you mean 'retry'?)",
+        "tests[0].steps[0].retries",
+        6,
+        9,
+    ),
+    (
         "duplicate test id",
         _doc("  - id: a\n    steps:\n" + GOOD_STEP + "  - id: a\n    steps:\n" + GOOD_STEP),
         "duplicate test id 'a'",
