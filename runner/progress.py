@@ -82,13 +82,28 @@ def describe(event: dict[str, Any], verbosity: int) -> str | None:
 class PlainRenderer:
     """Timestamped lines, one per event (CI logs)."""
 
+    PROGRESS_EVERY = 5.0  # seconds between two progress lines of one step (unless -v)
+
     def __init__(self, stream: IO[str], verbosity: int = 0) -> None:
         self.stream = stream
         self.verbosity = verbosity
         self.lock = threading.Lock()
+        self.last_progress: dict[tuple[Any, Any], float] = {}
+
+    def _throttled(self, event: dict[str, Any]) -> bool:
+        """Long waits report often; CI logs get one line per step every few seconds."""
+        if event.get("event") != "progress" or self.verbosity > 0:
+            return False
+        key, now = (event.get("test"), event.get("step")), time.monotonic()
+        if now - self.last_progress.get(key, -1e9) < self.PROGRESS_EVERY:
+            return True
+        self.last_progress[key] = now
+        return False
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self.verbosity < 0 and event.get("event") not in ("test_finished", "interrupted"):
+            return
+        if self._throttled(event):
             return
         text = describe(event, self.verbosity)
         if text is None:

@@ -117,3 +117,11 @@ def test_rich_renderer_prints_results_without_colour_when_asked() -> None:
 def test_verbose_adds_step_lines() -> None:
     assert describe(EVENTS[2], 0) is None
     assert describe(EVENTS[2], 1) == "      deploy > create ..."
+
+
+def test_plain_progress_lines_are_throttled_per_step() -> None:
+    out = io.StringIO()
+    renderer = PlainRenderer(out, verbosity=0)
+    for _ in range(3):
+        renderer(EVENTS[4])
+    assert out.getvalue().count("endpoint Creating") == 1
