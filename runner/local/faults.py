@@ -15,6 +15,9 @@ rules:
   - {kind: slow_start, seconds: 2}
 ```
 
+`kill_worker` kills the model server that took an async invocation: at once (seconds: 0,
+before the request reaches it) or `seconds` into the invocation (a crash mid-predict); the job
+fails and the server is restarted. `slow_start` delays the model servers' start by `seconds`.
 `api` is a glob over "service:Operation" (service as in the request's signing scope); a bare
 operation ("GetObject") matches any service. `endpoint` is a glob over endpoint names for the
 kinds that act on an endpoint (drop_notification, kill_worker, slow_start). `count` caps how many

@@ -190,11 +190,12 @@ class HandlerRuntime:
         return self.model
 
     def _default_model(self) -> Any:
-        if self.framework in ("sklearn", "xgboost"):
-            for pattern in ("*.joblib", "*.pkl", "*.pickle", "xgboost-model", "model"):
-                for path in sorted(self.model_dir.glob(pattern)):
-                    if path.is_file():
-                        return _unpickle(path)
+        """Only the XGBoost image loads a model without model_fn (its pickled `xgboost-model`);
+        the SKLearn, PyTorch and generic toolkit images ask for a model_fn."""
+        if self.framework == "xgboost":
+            path = self.model_dir / "xgboost-model"
+            if path.is_file():
+                return _unpickle(path)
         raise HandlerError(
             f"{self.handler.entry.name} defines no model_fn and the "
             f"{self.framework or 'generic'} container has no default for this model; "
@@ -281,16 +282,22 @@ def _to_bytes(body: Any) -> bytes:
 
 
 def _unpickle(path: Path) -> Any:
-    """Load a pickled/joblib model file the way the framework images' default model_fn does."""
+    """The XGBoost image's default model_fn: a pickled model, else a saved xgboost Booster."""
+    import pickle
+
     try:
-        import joblib
-
-        return joblib.load(path)
-    except ImportError:
-        import pickle
-
         with path.open("rb") as f:
             return pickle.load(f)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        try:
+            import xgboost
+        except ImportError:
+            raise HandlerError(
+                f"{path.name} is not a pickle and xgboost is not installed to load it"
+            ) from exc
+        booster = xgboost.Booster()
+        booster.load_model(str(path))
+        return booster
 
 
 __all__ = [

@@ -171,3 +171,34 @@ def test_broken_model_fn_raises_its_own_error(tmp_path: Path) -> None:
 )
 def test_framework_from_image(uri: str | None, framework: str | None) -> None:
     assert framework_from_image(uri) == framework
+
+
+def test_inference_toolkit_imports_work_without_the_toolkit() -> None:
+    runtime = _runtime("toolkit_imports")
+    assert runtime.invoke(b"[1, 2]", "application/json", "application/json") == (
+        b"[2, 3]",
+        "application/json",
+    )
+
+
+def test_xgboost_image_loads_a_pickled_model_without_model_fn(tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "inference.py").write_text(
+        "class SumModel:\n    def predict(self, data):\n        return data.sum(axis=1)\n"
+    )
+    handler = load_handler(tmp_path)
+    import pickle
+
+    (tmp_path / "xgboost-model").write_bytes(pickle.dumps(handler.module.SumModel()))
+    runtime = HandlerRuntime(handler, tmp_path, "xgboost")
+    runtime.load_model()
+    body, _ = runtime.invoke(b"1:1 2:2\n0:5", "text/libsvm", "application/json")
+    assert json.loads(body) == [3.0, 5.0]
+
+
+def test_sklearn_image_without_model_fn_asks_for_one(tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "inference.py").write_text("")
+    runtime = HandlerRuntime(load_handler(tmp_path), tmp_path, "sklearn")
+    with pytest.raises(HandlerError, match="define model_fn"):
+        runtime.load_model()
