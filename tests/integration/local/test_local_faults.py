@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -30,8 +31,15 @@ PLAN = FaultPlan(
 
 
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clients, Deployer]]:
-    with LocalStack(faults=PLAN) as stack:
+def faulty_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="module")
+def faulty(
+    tmp_path_factory: pytest.TempPathFactory, faulty_logs: Path
+) -> Iterator[tuple[Clients, Deployer]]:
+    with LocalStack(faults=PLAN, log_dir=faulty_logs) as stack:
         clients = Clients(stack.url, retries={"total_max_attempts": 1, "mode": "standard"})
         deployer = Deployer(clients, tmp_path_factory.mktemp("faulty"))
         yield clients, deployer
@@ -89,7 +97,9 @@ def test_runtime_throttling_and_dropped_notification(faulty: tuple[Clients, Depl
     assert _fired(4) == 1
 
 
-def test_killed_worker_fails_the_invocation_and_restarts(faulty: tuple[Clients, Deployer]) -> None:
+def test_killed_worker_fails_the_invocation_and_restarts(
+    faulty: tuple[Clients, Deployer], faulty_logs: Path
+) -> None:
     clients, deployer = faulty
     deployed = deployer.deploy("echo", prefix="kill")
     assert deployed.notifications is not None
@@ -103,6 +113,10 @@ def test_killed_worker_fails_the_invocation_and_restarts(faulty: tuple[Clients, 
     )
     assert json.loads(deployed.output(clients, after["OutputLocation"])[0])["echo"] == 2
     assert _fired(5) == 1
+    # The stack's log_dir has the endpoint's log as files too.
+    logs = "".join(p.read_text() for p in (faulty_logs / deployed.name).glob("i-*.log"))
+    assert "fault injected: killing model server" in logs
+    assert "restarted and passed /ping" in logs
 
 
 def test_slow_cold_start_keeps_the_endpoint_creating(faulty: tuple[Clients, Deployer]) -> None:
