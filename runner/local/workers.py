@@ -114,7 +114,7 @@ class WorkerProcess:
             self._recent.append(line.rstrip("\n"))
             self.log(line)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, announce: str | None = None) -> None:
         deadline = time.monotonic() + self.startup_timeout
         proc = self._proc
         assert proc is not None
@@ -127,6 +127,8 @@ class WorkerProcess:
             if self._port_seen.is_set():
                 status, body = self._ping()
                 if status == 200:
+                    if announce:
+                        self.log(announce)  # logged before any request can reach it
                     self.ready.set()
                     return
                 if status == 500:
@@ -162,8 +164,7 @@ class WorkerProcess:
                     return
                 try:
                     self._spawn()
-                    self._wait_ready()
-                    self.log("model server restarted and passed /ping")
+                    self._wait_ready("model server restarted and passed /ping")
                     break
                 except WorkerLoadError as exc:
                     self.log(f"restart attempt {attempt + 1} failed: {exc}")
