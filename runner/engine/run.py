@@ -28,7 +28,7 @@ from runner.engine.context import EventSink, RunContext
 from runner.engine.criteria import evaluate_criteria
 from runner.engine.ledger import Ledger
 from runner.engine.plan import plan
-from runner.engine.redact import redact_text
+from runner.engine.redact import redact, redact_text
 from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
 from runner.engine.stepexec import StepExecution, step_label
 from runner.engine.variables import builtin_context, resolve_profile, resolve_vars
@@ -155,18 +155,19 @@ class Engine(StepExecution):
         )
         self._vars_layers = (profile_vars, dict(cli_vars or {}))
         self.interrupt = _Interrupt()
-        self.last_outputs: dict[str, dict[str, Any]] = {}
 
-    @staticmethod
-    def _safe_sink(events: EventSink | None) -> EventSink:
+    def _safe_sink(self, events: EventSink | None) -> EventSink:
+        """Timestamped, redacted events; a broken renderer never breaks the run."""
         from datetime import datetime, timezone
 
         def emit(event: dict[str, Any]) -> None:
             if events is None:
                 return
             stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-            with contextlib.suppress(Exception):  # a broken renderer must not break the run
-                events({"time": stamp, **event})
+            with contextlib.suppress(Exception):
+                # Retry reasons and action progress may quote secrets: logs are reports too.
+                safe = redact(event, self.ctx.secrets, max_chars=2000)
+                events({"time": stamp, **safe})
 
         return emit
 

@@ -366,7 +366,7 @@ tests:
 
 
 def test_secrets_never_reach_the_result(
-    write_checklist: Write, tmp_path: Path, http_url: str
+    write_checklist: Write, tmp_path: Path, http_url: str, closed_port_url: str
 ) -> None:
     path = write_checklist(f"""
 checklist: secrets
@@ -379,9 +379,14 @@ tests:
     steps:
       - http: {{url: "{http_url}/echo", headers: {{X-Token: "{{{{ token }}}}"}}}}
       - exec: {{cmd: ["{PY}", -c, "print('AKIAABCDEFGHIJKLMNOP {{{{ password }}}}'); raise SystemExit(1)"]}}
+  - id: retry-leak
+    steps:
+      - http: {{url: "{closed_port_url}/?t={{{{ token }}}}"}}
+        retry: {{attempts: 2, wait: fixed, initial: 10ms}}
 """)
-    result = run(path, tmp_path)
-    text = json.dumps(result.to_dict())
+    events: list[dict[str, Any]] = []
+    result = run(path, tmp_path, events=events.append)
+    text = json.dumps(result.to_dict()) + json.dumps(events)
     assert (
         "tok-123456789" not in text
         and "hunter2-long" not in text
