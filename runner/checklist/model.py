@@ -279,7 +279,13 @@ class Defaults(_Strict):
 
 
 class Checklist(_Strict):
-    """A whole checklist file."""
+    """A whole checklist file.
+
+    `vars` values may be templates; a var is secret (masked in every result, log
+    and report) when `secrets:` lists its name or when it is written
+    `name: {value: ..., secret: true}`. `default_profile` (else `local`) is used
+    when `--profile` is not given; `local` exists even when not declared.
+    """
 
     checklist: str
     description: str = ""
