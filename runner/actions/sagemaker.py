@@ -1,24 +1,15 @@
-"""SageMaker control-plane step types: package, deploy (async or real-time), describe, delete.
+"""SageMaker control-plane step types: deploy (async or real-time), describe, delete.
 
-Invocation and waiting (`invoke_async`, `invoke`, `wait_result`, ...) live in
-`sagemaker_runtime.py`, imported at the bottom so one entry point loads the family.
-
-Names are derived from the endpoint name (which carries the run id): model
-`<endpoint>-model`, config `<endpoint>-config`, topics `<endpoint>-success` /
-`-error`, queue `<endpoint>-results`. Each resource is written to the ledger
-before it is created, and tagged with the run id.
+The family's other modules are imported at the bottom so one entry point loads it
+all: `sagemaker_package` (package_model), `sagemaker_runtime` (invoke_async,
+invoke, wait_result), `cleanup` (sagemaker.cleanup). Names derive from the
+endpoint name, which carries the run id (`sagemaker_names`); each resource is
+written to the ledger before it is created, and tagged with the run id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,96 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from runner.actions import s3 as s3_actions
 from runner.actions.aws import AwsClients, call, clients, is_not_found, jsonable, stop_event
 from runner.actions.registry import ActionOutput, action
+from runner.actions.sagemaker_names import derived_name, sm_tags
+from runner.actions.sagemaker_notify import setup_notifications
 from runner.engine.context import StepContext
 from runner.errors import ActionError
 
 ENDPOINTS_KEY = "sagemaker.endpoints"  # ctx.run.shared: endpoint name -> EndpointInfo dict
 LOCAL_IMAGE = "checkrun/local-inference:latest"  # the local stack ignores the image
-MAX_NAME = 63
-
-
-def derived_name(endpoint: str, suffix: str, limit: int = MAX_NAME) -> str:
-    """`<endpoint><suffix>` within SageMaker's 63-character limit (hash-shortened if needed)."""
-    name = endpoint + suffix
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha1(endpoint.encode()).hexdigest()[:8]
-    return endpoint[: limit - len(suffix) - 9] + "-" + digest + suffix
-
-
-def endpoint_info(ctx: StepContext, endpoint: str) -> dict[str, Any] | None:
-    return ctx.run.shared.get(ENDPOINTS_KEY, {}).get(endpoint)
-
-
-def sm_tags(ctx: StepContext) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in s3_actions.run_tags(ctx).items()]
-
-
-# -- package_model ---------------------------------------------------------------------------
-
-
-class PackageArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    source: str  # a local model folder (model files at its root, handler in code/)
-    uri: str  # where model.tar.gz goes: s3://bucket/key
-    build: bool = True  # run the folder's build.py (if any) in a staged copy; not archived
-
-
-def build_archive(source: Path, build: bool, dest: Path) -> list[str]:
-    """Copy the folder, run its `build.py` in the copy, tar it; returns the member names.
-
-    A model folder may carry a `build.py` that writes generated files (a catalog,
-    weights) next to it; it runs with this Python in the staged copy and is left
-    out of model.tar.gz.
-    """
-    if not source.is_dir():
-        raise ActionError(f"model folder not found: {source}", code="FileNotFound")
-    with tempfile.TemporaryDirectory(prefix="checkrun-model-") as tmp:
-        stage = Path(tmp) / "model"
-        shutil.copytree(source, stage, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        script = stage / "build.py"
-        if build and script.is_file():
-            proc = subprocess.run(
-                [sys.executable, script.name],
-                cwd=stage,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            if proc.returncode != 0:
-                raise ActionError(
-                    f"model build.py failed ({proc.returncode}): {proc.stderr.strip()[-500:]}",
-                    code="BuildFailed",
-                )
-            script.unlink()
-        names: list[str] = []
-        with tarfile.open(dest, "w:gz") as tar:
-            for path in sorted(stage.rglob("*")):
-                if "__pycache__" in path.parts:
-                    continue
-                arcname = path.relative_to(stage).as_posix()
-                tar.add(path, arcname=arcname, recursive=False)
-                names.append(arcname)
-    return names
-
-
-@action("sagemaker.package_model", args=PackageArgs)
-def package_model(args: PackageArgs, ctx: StepContext) -> ActionOutput:
-    """A local model folder -> model.tar.gz -> S3 (bucket created if missing)."""
-    bucket, key = s3_actions.parse_uri(args.uri)
-    s3_actions.ensure_bucket(ctx, bucket)
-    with tempfile.TemporaryDirectory(prefix="checkrun-pkg-") as tmp:
-        archive = Path(tmp) / "model.tar.gz"
-        members = build_archive(ctx.run.resolve_path(args.source), args.build, archive)
-        data = archive.read_bytes()
-    out = s3_actions.upload(ctx, bucket, key, data, "application/x-gzip")
-    value = {
-        "model_data": out["uri"],
-        "size": out["size"],
-        "sha256": out["sha256"],
-        "files": members,
-    }
-    return ActionOutput(value, evidence={"model_data": out["uri"], "size": out["size"]})
 
 
 # -- deploy ----------------------------------------------------------------------------------
@@ -252,61 +160,6 @@ def wait_in_service(ctx: StepContext, endpoint: str, timeout: float) -> dict[str
 
 def _prefix(uri: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
-
-
-def setup_notifications(ctx: StepContext, endpoint: str) -> dict[str, str]:
-    """SNS success/error topics and one SQS queue subscribed to both (raw delivery)."""
-    aws = clients(ctx)
-    sns, sqs = aws.client("sns"), aws.client("sqs")
-    tags = sm_tags(ctx)
-    arns: dict[str, str] = {}
-    for kind in ("success", "error"):
-        name = derived_name(endpoint, f"-{kind}", 256)
-        arn = f"arn:{aws.partition}:sns:{aws.region}:{aws.account}:{name}"
-        ctx.run.ledger.record("sns:topic", arn, aws.region)
-        arns[kind] = call(f"create topic {name}", sns.create_topic, Name=name, Tags=tags)[
-            "TopicArn"
-        ]
-    queue_name = derived_name(endpoint, "-results", 80)
-    ctx.run.ledger.record("sqs:queue", queue_name, aws.region)
-    queue_url = call(
-        f"create queue {queue_name}",
-        sqs.create_queue,
-        QueueName=queue_name,
-        Attributes={"MessageRetentionPeriod": "3600", "ReceiveMessageWaitTimeSeconds": "0"},
-        tags=s3_actions.run_tags(ctx),
-    )["QueueUrl"]
-    queue_arn = f"arn:{aws.partition}:sqs:{aws.region}:{aws.account}:{queue_name}"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": list(arns.values())}},
-            }
-        ],
-    }
-    call(
-        "set queue policy",
-        sqs.set_queue_attributes,
-        QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(policy)},
-    )
-    for arn in arns.values():
-        sub = call(
-            f"subscribe queue to {arn}",
-            sns.subscribe,
-            TopicArn=arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-            ReturnSubscriptionArn=True,
-        )
-        ctx.run.ledger.record("sns:subscription", sub["SubscriptionArn"], aws.region)
-    return {"success_topic": arns["success"], "error_topic": arns["error"], "queue_url": queue_url}
 
 
 @action("sagemaker.deploy_async", args=DeployAsyncArgs)
@@ -509,8 +362,9 @@ def delete(args: DeleteArgs, ctx: StepContext) -> ActionOutput:
     return ActionOutput({"deleted": deleted, "seconds": seconds}, evidence={"deleted": deleted})
 
 
-# Importing these registers the rest of the family (invoke actions, sagemaker.cleanup).
+# Importing these registers the rest of the family (package, invoke, sagemaker.cleanup).
 from runner.actions import cleanup as _cleanup  # noqa: E402
+from runner.actions import sagemaker_package as _package  # noqa: E402
 from runner.actions import sagemaker_runtime as _runtime  # noqa: E402
 
-__all__ = ["_cleanup", "_runtime"]
+__all__ = ["_cleanup", "_package", "_runtime"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,15 +127,29 @@ def test_describe_endpoint_config_shows_async_config(shared: Any) -> None:
     assert desc["EndpointStatus"] == "InService"
 
 
-def test_logs_expect_sees_model_loading_and_rejects_forbidden_patterns(shared: Any) -> None:
-    _run, call, _pkg, deployed = shared
-    ok = call(
-        "logs.expect", endpoint=deployed["EndpointName"], present=["model loaded"], timeout=20
+def test_logs_expect_finds_present_and_rejects_forbidden_patterns(
+    call: Call, run: RunContext
+) -> None:
+    logs = clients(run).client("logs")
+    group = f"/checkrun/it/{run.run_id}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now, "message": "model loaded"},
+            {"timestamp": now + 1, "message": "inference 1 completed"},
+        ],
     )
-    assert ok["present"]["model loaded"] >= 1
+    ok = call("logs.expect", log_group=group, present=["model loaded", "completed"], timeout=5)
+    assert ok["present"] == {"model loaded": 1, "completed": 1} and ok["events"] == 2
     with pytest.raises(ActionError) as info:
-        call("logs.expect", endpoint=deployed["EndpointName"], absent=["model loaded"], timeout=0)
+        call("logs.expect", log_group=group, absent=["(?i)LOADED"], timeout=0)
     assert info.value.code == "LogsMismatch"
+    assert info.value.evidence["unexpected"] == ["(?i)LOADED"]
+    logs.delete_log_group(logGroupName=group)
 
 
 def test_wait_result_without_notifications_uses_s3(call: Call, run: RunContext) -> None:
