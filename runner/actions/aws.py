@@ -172,7 +172,7 @@ def is_not_found(exc: BaseException) -> bool:
     return (
         code in {"404", "NoSuchKey", "NoSuchBucket", "NotFound", "ResourceNotFoundException"}
         or code.endswith("NotFound")
-        or code == "AWS.SimpleQueueService.NonExistentQueue"
+        or code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
         or (code == "ValidationException" and ("not find" in message or "not found" in message))
     )
 
