@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -72,6 +79,15 @@ TYPE_NAMES: tuple[str, ...] = (
 )
 
 
+def _template_only(value: Any) -> Any:
+    if isinstance(value, str) and "{{" not in value:
+        raise ValueError(f"expected a list (or a template like '{{{{ name }}}}'), found {value!r}")
+    return value
+
+
+Template = Annotated[str, AfterValidator(_template_only)]
+
+
 class Expectation(_Strict):
     """A JMESPath `path` (default `@`, the whole value) and exactly one matcher."""
 
@@ -80,13 +96,14 @@ class Expectation(_Strict):
     not_equals: Any = None
     contains: Any = None
     matches: str | None = None
-    between: Annotated[list[Any], Field(min_length=2, max_length=2)] | None = None
-    all_between: Annotated[list[Any], Field(min_length=2, max_length=2)] | None = None
+    # A typed matcher may also be one template ("{{ bounds }}"), rendered before the check.
+    between: Annotated[list[Any], Field(min_length=2, max_length=2)] | Template | None = None
+    all_between: Annotated[list[Any], Field(min_length=2, max_length=2)] | Template | None = None
     length: Any = None
     greater_than: Any = None
     less_than: Any = None
     exists: bool | None = None
-    one_of: list[Any] | None = None
+    one_of: list[Any] | Template | None = None
     type: Literal["string", "number", "integer", "boolean", "list", "object", "null"] | None = None
 
     @model_validator(mode="after")

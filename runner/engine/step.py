@@ -9,12 +9,12 @@ tests with a fake clock need no real waiting.
 from __future__ import annotations
 
 import math
+import queue
 import re
 import statistics
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,8 +97,7 @@ class StepRunner:
 
     def _repeat(self) -> Outcome:
         count, parallel = self.step.repeat, min(self.step.parallel, self.step.repeat)
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="checkrun-repeat") as pool:
-            outcomes = list(pool.map(self._once, range(count)))
+        outcomes = self._in_parallel(count, parallel)
         failures = [o for o in outcomes if not o.passed]
         durations = sorted(o.duration for o in outcomes)
         latency = LatencySummary(
@@ -126,6 +125,35 @@ class StepRunner:
             latency=latency,
         )
 
+    def _in_parallel(self, count: int, parallel: int) -> list[Outcome]:
+        """Run iterations 0..count-1, `parallel` at a time, on daemon threads.
+
+        Not a ThreadPoolExecutor: its threads are joined at interpreter exit, so one
+        hung iteration of a timed-out step would keep checkrun from exiting.
+        """
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(count):
+            todo.put(i)
+        results: dict[int, Outcome] = {}
+
+        def worker() -> None:
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                results[i] = self._once(i)
+
+        threads = [
+            threading.Thread(target=worker, name=f"checkrun-repeat-{n}", daemon=True)
+            for n in range(parallel)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [results[i] for i in range(count)]
+
     # --- one iteration: until-polling around error-retries around one call ------------
 
     def _once(self, iteration: int) -> Outcome:
@@ -149,6 +177,10 @@ class StepRunner:
                 evidence=exc.evidence,
                 error=exc.message,
                 error_code=exc.code,
+            )
+        except Exception as exc:  # never lose an iteration to an unexpected error
+            outcome = Outcome(
+                False, error=f"{type(exc).__name__}: {exc}", error_code="InternalError"
             )
         outcome.attempts = self.attempts
         outcome.duration = time.monotonic() - started
@@ -297,12 +329,19 @@ class StepRunner:
 
 
 def _rendered(expectations: list[Expectation], context: dict[str, Any]) -> list[Expectation]:
+    """Expectations with their templated values rendered (an ActionError if they cannot be)."""
     out = []
     for e in expectations:
-        data = render(e.model_dump(exclude_unset=True), context)
-        out.append(
-            Expectation.model_validate(data) if data != e.model_dump(exclude_unset=True) else e
-        )
+        raw = e.model_dump(exclude_unset=True)
+        try:
+            data = render(raw, context)
+            out.append(Expectation.model_validate(data) if data != raw else e)
+        except TemplateError as exc:
+            raise ActionError(f"expectation on {e.path}: {exc}", code="TemplateError") from exc
+        except ValidationError as exc:
+            raise ActionError(
+                f"expectation on {e.path}: {_brief(exc)}", code="TemplateError"
+            ) from exc
     return out
 
 

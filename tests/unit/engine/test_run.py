@@ -509,3 +509,22 @@ tests:
 """)
     result = run(path, tmp_path)
     assert result.tests[0].steps[0].output == f"stylematch-{result.run_id}"
+
+
+def test_an_expectation_that_cannot_render_fails_its_step_in_every_iteration(
+    write_checklist: Write, tmp_path: Path
+) -> None:
+    path = write_checklist("""
+checklist: bad-expect
+vars: {limit: {a: 1}}
+tests:
+  - id: t
+    steps:
+      - sleep: {duration: 1ms}
+        expect: {path: slept, between: "{{ limit }}"}
+        repeat: 3
+""")
+    step = run(path, tmp_path).tests[0].steps[0]
+    assert step.status is Status.FAILED
+    assert step.error_code == "TemplateError"
+    assert step.latency is not None and step.latency.failures == 3
