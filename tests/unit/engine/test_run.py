@@ -528,3 +528,38 @@ tests:
     assert step.status is Status.FAILED
     assert step.error_code == "TemplateError"
     assert step.latency is not None and step.latency.failures == 3
+
+
+def test_an_action_that_ignores_cancellation_still_times_out(
+    write_checklist: Write, tmp_path: Path
+) -> None:
+    import threading
+
+    from runner.actions import registry
+    from runner.actions.registry import action
+
+    release = threading.Event()
+
+    @action("enginetest.stubborn")
+    def stubborn(args: Any, ctx: Any) -> str:
+        """Blocks until released, never looking at ctx.cancelled."""
+        release.wait(30)
+        return "done"
+
+    path = write_checklist("""
+checklist: stubborn
+tests:
+  - id: hang
+    steps:
+      - enginetest.stubborn: {}
+        timeout: 200ms
+  - id: next
+    steps: [{sleep: {duration: 1ms}}]
+""")
+    try:
+        result = run(path, tmp_path)
+    finally:
+        release.set()
+        registry._ACTIONS.pop("enginetest.stubborn", None)
+    assert result.tests[0].steps[0].timed_out
+    assert result.tests[1].status is Status.PASSED
