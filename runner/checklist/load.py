@@ -97,8 +97,14 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def _from_pydantic(exc: ValidationError, doc: Document) -> list[Problem]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A value that fits no branch of a union gets one error per branch: when one of
+    # them is our own explanation (a value_error), it alone says what was expected.
+    explained = {_data_path(e["loc"], doc.data) for e in errors if e["type"] == "value_error"}
+    for err in errors:
         path = _data_path(err["loc"], doc.data)
+        if path in explained and err["type"] not in ("value_error", "extra_forbidden", "missing"):
+            continue
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(path[-1])

@@ -65,6 +65,16 @@ CASES = [
         9,
     ),
     (
+        "typed matcher given a plain string",
+        _doc(
+            "  - id: a\n    steps:\n      - sleep: {duration: 1ms}\n        expect: {between: abc}\n"
+        ),
+        "expected a list (or a template like '{{ name }}'), found 'abc'",
+        "tests[0].steps[0].expect.between",
+        6,
+        27,
+    ),
+    (
         "duplicate test id",
         _doc("  - id: a\n    steps:\n" + GOOD_STEP + "  - id: a\n    steps:\n" + GOOD_STEP),
         "duplicate test id 'a'",
@@ -217,6 +227,14 @@ def test_bad_checklist_reports_message_and_location(
     problem = matching[0]
     assert problem.file == "bad.yaml"
     assert (problem.key, problem.line, problem.column) == (key, line, column), str(problem)
+
+
+def test_one_message_for_a_value_that_fits_no_branch() -> None:
+    text = _doc(
+        "  - id: a\n    steps:\n      - sleep: {duration: 1ms}\n        expect: {between: abc}\n"
+    )
+    _, problems = check_text(text)
+    assert len(problems) == 1
 
 
 def test_all_problems_are_reported_in_one_pass() -> None:
