@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.actions.aws import stop_event
 from runner.actions.registry import ActionOutput, action
 from runner.actions.sagemaker_runtime import get_waiter
 from runner.engine.context import StepContext
@@ -55,7 +56,9 @@ def expect_notification(args: ExpectNotificationArgs, ctx: StepContext) -> Actio
             code="InvalidArguments",
         )
     timeout = args.timeout or args.within
-    seen = get_waiter(ctx).wait_notification(str(inference_id), queue_url, timeout, args.status)
+    seen = get_waiter(ctx).wait_notification(
+        str(inference_id), queue_url, timeout, args.status, cancel=stop_event(ctx)
+    )
     if seen is None:
         raise ActionError(
             f"no {args.status or 'any'} notification for {inference_id} within {timeout:g}s",

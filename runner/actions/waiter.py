@@ -191,7 +191,12 @@ class ResultWaiter:
             return list(self._seen.get(inference_id, []))
 
     def wait_notification(
-        self, inference_id: str, queue_url: str, timeout: float, status: str | None = None
+        self,
+        inference_id: str,
+        queue_url: str,
+        timeout: float,
+        status: str | None = None,
+        cancel: threading.Event | None = None,
     ) -> Seen | None:
         """The first notification for `inference_id` (with `status`, if given), or None."""
         deadline = time.monotonic() + timeout
@@ -205,7 +210,7 @@ class ResultWaiter:
                         if status is None or seen.message.get("invocationStatus") == status:
                             return seen
                     left = deadline - time.monotonic()
-                    if left <= 0 or self._stop.is_set():
+                    if left <= 0 or self._stop.is_set() or (cancel is not None and cancel.is_set()):
                         return None
                     self._lock.wait(min(left, 0.25))
             finally:
