@@ -74,6 +74,8 @@ def describe(event: dict[str, Any], verbosity: int) -> str | None:
         return f"      {test} > {step}: {event['message']}"
     if kind == "interrupted":
         return "interrupted: stopping the current step, running cleanup (always) tests"
+    if kind == "warning":
+        return f"warning: {event['message']}"
     if kind == "teardown_error":
         return f"teardown error: {event['error']}"
     return None
@@ -169,7 +171,7 @@ class RichRenderer:
                 self.state["note"] = event["message"]
             elif kind == "test_finished":
                 self.state = {}
-        if kind in ("test_finished", "run_started", "interrupted", "teardown_error") or (
+        if kind in ("test_finished", "run_started", "interrupted", "teardown_error", "warning") or (
             kind == "step_finished" and (self.verbosity > 0 or event["status"] != "passed")
         ):
             self._print(event)

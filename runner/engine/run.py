@@ -31,7 +31,12 @@ from runner.engine.plan import plan
 from runner.engine.redact import redact, redact_text
 from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
 from runner.engine.stepexec import StepExecution, step_label
-from runner.engine.variables import builtin_context, resolve_profile, resolve_vars
+from runner.engine.variables import (
+    builtin_context,
+    resolve_profile,
+    resolve_vars,
+    unused_cli_vars,
+)
 
 
 def run_checklist(
@@ -206,6 +211,8 @@ class Engine(StepExecution):
                 "report_dir": str(self.ctx.report_dir),
             }
         )
+        for warning in unused_cli_vars(self.checklist, cli_vars):
+            self.ctx.emit({"event": "warning", "message": warning})
         results: dict[str, TestResult] = {}
         stop_reason: str | None = None
         with self._signals():

@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.checklist.model import Checklist
 from runner.checklist.references import did_you_mean
-from runner.checklist.template import TemplateError, render
+from runner.checklist.template import TemplateError, names_in, render, strings_in
 from runner.engine.context import ProfileSettings, RunContext
 from runner.errors import ChecklistError, Problem
 
@@ -97,3 +97,25 @@ def builtin_context(
         "env": dict(os.environ),
         "iteration": 0,
     }
+
+
+def unused_cli_vars(checklist: Checklist, cli_vars: Mapping[str, Any]) -> list[str]:
+    """Warnings for --var names that no var declares and no template reads (typos)."""
+    declared = set(checklist.vars)
+    for profile in checklist.profiles.values():
+        declared |= set(profile.vars)
+    used: set[str] = set()
+    for _, template in strings_in(checklist.model_dump()):
+        try:
+            used |= names_in(template)
+        except TemplateError:
+            continue
+    known = declared | used
+    warnings = []
+    for name in cli_vars:
+        if name not in known:
+            hint = did_you_mean(name, known)
+            warnings.append(
+                f"--var {name} is not used by the checklist" + (f" ({hint})" if hint else "")
+            )
+    return warnings

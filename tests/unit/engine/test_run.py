@@ -563,3 +563,16 @@ tests:
         registry._ACTIONS.pop("enginetest.stubborn", None)
     assert result.tests[0].steps[0].timed_out
     assert result.tests[1].status is Status.PASSED
+
+
+def test_an_unused_cli_var_is_a_warning_event(write_checklist: Write, tmp_path: Path) -> None:
+    path = write_checklist("""
+checklist: warn
+vars: {bucket: b}
+tests:
+  - {id: a, steps: [{assert: {value: "{{ bucket }}-{{ model_uri }}", expect: {exists: true}}}]}
+""")
+    events: list[dict[str, Any]] = []
+    run(path, tmp_path, vars={"buckt": "x", "model_uri": "s3://m"}, events=events.append)
+    warnings = [e["message"] for e in events if e["event"] == "warning"]
+    assert warnings == ["--var buckt is not used by the checklist (did you mean 'bucket'?)"]
