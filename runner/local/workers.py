@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -71,6 +72,7 @@ class WorkerProcess:
         self._stopping = False
         self._recent: deque[str] = deque(maxlen=20)
         self._lock = threading.Lock()
+        self._local = threading.local()  # one keep-alive connection per calling thread
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -221,8 +223,8 @@ class WorkerProcess:
             headers["Accept"] = accept
         if custom_attributes:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
-        conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=remaining)
         try:
+            conn = self._connection(remaining)
             conn.request("POST", "/invocations", body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
@@ -230,14 +232,40 @@ class WorkerProcess:
                 response.status, data, response.getheader("Content-Type") or "application/json"
             )
         except TimeoutError as exc:
+            self._drop_connection()
             raise WorkerTimeout(f"model server did not answer within {timeout:g}s") from exc
         except (OSError, http.client.HTTPException) as exc:
+            self._drop_connection()
             raise WorkerCrashed(
                 f"model server connection broke ({type(exc).__name__}); the process "
                 "crashed or was killed during the invocation"
             ) from exc
-        finally:
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        """This thread's keep-alive connection to the current process (new after a restart).
+
+        Reusing it saves a TCP connect and a server thread per invocation (measured: about
+        2 ms of a trivial invocation's 3 ms).
+        """
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "port", None) != self._port:
+            if conn is not None:
+                conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
+            conn.connect()
+            assert conn.sock is not None
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.conn, self._local.port = conn, self._port
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
             conn.close()
+        self._local.conn = None
 
 
 def worker_environment(

@@ -30,6 +30,7 @@ from runner.local.stack import LocalStack
 from runner.model import pack_model
 
 MODEL = Path(__file__).parents[1] / "fixtures" / "models" / "echo"
+DEPLOY_TIMES: list[float] = []
 
 
 def _clients(url: str) -> dict[str, Any]:
@@ -79,9 +80,11 @@ def _deploy(c: dict[str, Any], bucket: str, archive: str, max_concurrent: int) -
             },
         },
     )
+    started = time.perf_counter()
     c["sagemaker"].create_endpoint(EndpointName=name, EndpointConfigName=name)
     while c["sagemaker"].describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating":
         time.sleep(0.02)
+    DEPLOY_TIMES.append(time.perf_counter() - started)
     # Skip the TestNotification.
     c["sqs"].purge_queue(QueueUrl=queue_url)
     return name, queue_url
@@ -225,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
             print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
+        deploys = ", ".join(f"{t:.2f}" for t in DEPLOY_TIMES)
+        print(f"CreateEndpoint -> InService (1 instance): {deploys} s")
     return 0
 
 
