@@ -71,6 +71,8 @@ def check_text(
                 (), f"expected a mapping with 'checklist' and 'tests' at the top, found {kind}"
             )
         ]
+    # Top-level `x-...` keys are free (a place for YAML anchors), as in compose files.
+    doc.data = {k: v for k, v in doc.data.items() if not str(k).startswith("x-")}
     checklist: m.Checklist | None = None
     problems: list[Problem] = []
     try:

@@ -57,6 +57,7 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "oneOf": [{"required": [name]} for name in actions],
     }
+    schema["patternProperties"] = {"^x-": {}}  # free keys for YAML anchors
     schema["title"] = "checkrun checklist"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

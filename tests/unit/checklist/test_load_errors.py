@@ -313,3 +313,14 @@ def test_valid_checklist_loads_with_steps_split_into_action_and_args() -> None:
     assert step.retry is not None and step.retry.initial == 0.5
     assert checklist.defaults.timeout == 90.0
     assert step.expect[0].matcher == "equals"
+
+
+def test_anchors_live_under_x_keys_and_merge_into_steps() -> None:
+    text = (
+        "checklist: t\nx-slow: &slow {timeout: 1m, retry: {attempts: 2}}\ntests:\n"
+        "  - id: a\n    steps:\n      - <<: *slow\n        sleep: {duration: 1ms}\n"
+    )
+    checklist, problems = check_text(text)
+    assert problems == [] and checklist is not None
+    step = checklist.tests[0].steps[0]
+    assert step.timeout == 60.0 and step.retry is not None and step.retry.attempts == 2
