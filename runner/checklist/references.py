@@ -85,6 +85,7 @@ class References:
     def _vars(self) -> None:
         allowed = BUILTIN_NAMES | self.var_names
         self._templates(("vars",), self.data.get("vars"), allowed)
+        self._templates(("signoff",), self.data.get("signoff"), allowed)
         for name, profile in _dict(self.data.get("profiles")).items():
             self._templates(("profiles", name, "vars"), _dict(profile).get("vars"), allowed)
 

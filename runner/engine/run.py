@@ -23,6 +23,7 @@ from typing import Any
 
 from runner.checklist.load import load_checklist
 from runner.checklist.model import Checklist, Test
+from runner.checklist.template import TemplateError, render
 from runner.engine.clock import Clock, SystemClock
 from runner.engine.context import EventSink, RunContext
 from runner.engine.criteria import evaluate_criteria
@@ -255,7 +256,7 @@ class Engine(StepExecution):
             decision=decide(tests),
             description=self.checklist.description,
             interrupted=self.interrupt.count > 0,
-            signoff=dict(self.checklist.signoff),
+            signoff=self._signoff(),
             environment=self._environment(),
         )
         self.ctx.emit(
@@ -423,6 +424,17 @@ class Engine(StepExecution):
             self.ctx.emit(
                 {"event": "teardown_error", "error": redact_text(str(exc), self.ctx.secrets)}
             )
+
+    def _signoff(self) -> dict[str, str]:
+        """The checklist's sign-off fields, templates rendered (e.g. "{{ env.USER }}")."""
+        context = self.context()
+        fields = {}
+        for key, value in self.checklist.signoff.items():
+            try:
+                fields[key] = redact_text(str(render(value, context)), self.ctx.secrets)
+            except TemplateError:
+                fields[key] = value
+        return fields
 
     def _environment(self) -> dict[str, str]:
         from runner import __version__

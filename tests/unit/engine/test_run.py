@@ -576,3 +576,14 @@ tests:
     run(path, tmp_path, vars={"buckt": "x", "model_uri": "s3://m"}, events=events.append)
     warnings = [e["message"] for e in events if e["event"] == "warning"]
     assert warnings == ["--var buckt is not used by the checklist (did you mean 'bucket'?)"]
+
+
+def test_signoff_fields_are_rendered(write_checklist: Write, tmp_path: Path) -> None:
+    path = write_checklist("""
+checklist: signoff
+vars: {version: 2.3.1}
+signoff: {model_version: "v{{ version }}", tester: QA}
+tests:
+  - {id: a, steps: [{sleep: {duration: 1ms}}]}
+""")
+    assert run(path, tmp_path).signoff == {"model_version": "v2.3.1", "tester": "QA"}
