@@ -13,10 +13,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import secrets as _secrets
-import signal
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,7 @@ from runner.engine.ledger import Ledger
 from runner.engine.plan import plan
 from runner.engine.redact import redact, redact_text
 from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
+from runner.engine.signals import interrupts_raise_keyboard_interrupt
 from runner.engine.stepexec import StepExecution, step_label
 from runner.engine.variables import (
     builtin_context,
@@ -216,7 +214,7 @@ class Engine(StepExecution):
             self.ctx.emit({"event": "warning", "message": warning})
         results: dict[str, TestResult] = {}
         stop_reason: str | None = None
-        with self._signals():
+        with interrupts_raise_keyboard_interrupt():
             try:
                 for index, item in enumerate(planned, 1):
                     test = item.test
@@ -395,25 +393,6 @@ class Engine(StepExecution):
         self.interrupt.count += 1
         self.ctx.cancel.set()
         self.ctx.emit({"event": "interrupted", "count": self.interrupt.count})
-
-    @contextmanager
-    def _signals(self) -> Iterator[None]:
-        """SIGTERM behaves like Ctrl-C (only possible from the main thread)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def on_term(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGTERM, on_term)
-        # A shell may start us with SIGINT ignored (`cmd &`): Ctrl-C must still work.
-        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            signal.signal(signal.SIGINT, previous_int)
 
     def _teardown(self) -> None:
         try:
