@@ -21,12 +21,13 @@ from pydantic import (
     model_validator,
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from `500ms`, `90s`, `5m`, `1h` or a plain number of seconds."""
+    """Seconds from `500ms`, `90s`, `5m`, `1h`, `1h30m` or a plain number of seconds."""
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 500ms, 90s, 5m or 1h, found {value!r}")
     if isinstance(value, (int, float)):
@@ -34,9 +35,9 @@ def parse_duration(value: Any) -> float:
             raise ValueError(f"a duration cannot be negative, found {value!r}")
         return float(value)
     if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        text = value.replace(" ", "")
+        if _DURATION.match(text):  # "500ms", "90s", "5m", "1h", also "1h30m"
+            return sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
     raise ValueError(f"expected a duration like 500ms, 90s, 5m or 1h, found {value!r}")
 
 
