@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.local import control, wire
-from runner.local.endpoint import Endpoint, Job, output_locations
+from runner.local.async_queue import Job, output_locations
+from runner.local.endpoint import Endpoint
 from runner.local.faults import FaultPlan
 from runner.local.services import Services, Telemetry
 from runner.local.wire import StartResponse, WsgiEnviron
