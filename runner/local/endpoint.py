@@ -22,6 +22,10 @@ from runner.local.services import Services, Telemetry
 from runner.local.workers import WorkerError, WorkerProcess, worker_environment
 
 
+class ModelDataError(Exception):
+    """ModelDataUrl could not be read or extracted."""
+
+
 class Endpoint:
     """A live endpoint in the runtime."""
 
@@ -81,10 +85,15 @@ class Endpoint:
         except Exception as exc:
             if self.stopped.is_set():
                 return
-            reason = str(exc) if isinstance(exc, WorkerError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, WorkerError):
+                reason = self._failure_reason(str(exc))
+            elif isinstance(exc, ModelDataError):
+                reason = str(exc)
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
             self.log(f"endpoint failed: {reason}\n{traceback.format_exc()}")
             self._stop_workers()
-            control.set_status(self.name, self.region, "Failed", self._failure_reason(reason))
+            control.set_status(self.name, self.region, "Failed", reason)
 
     def _failure_reason(self, error: str) -> str:
         return (
@@ -148,11 +157,27 @@ class Endpoint:
             return model_dir
         from runner.model import extract_model
 
-        body, _ = self.services.get_object(self.region, model_data_url)
+        try:
+            body, _ = self.services.get_object(self.region, model_data_url)
+        except LookupError as exc:
+            # SageMaker's own wording for an artifact it cannot fetch.
+            raise ModelDataError(
+                f'Failed to download model data for container "container_1" from URL: '
+                f'"{model_data_url}". Please ensure that there is an object located at the URL '
+                f"and that the role passed to CreateModel has permissions to download the "
+                f"object. ({exc})"
+            ) from exc
         archive = self.workdir / "model.tar.gz"
         archive.write_bytes(body)
         self.log(f"downloaded {model_data_url} ({len(body)} bytes); extracting")
-        return extract_model(archive, model_dir)
+        from runner.model import ModelArchiveError
+
+        try:
+            return extract_model(archive, model_dir)
+        except ModelArchiveError as exc:
+            raise ModelDataError(
+                f"Failed to extract model data from {model_data_url}: {exc}"
+            ) from exc
 
     def _start_workers(self) -> None:
         errors: list[BaseException] = []

@@ -93,3 +93,60 @@ def _log_messages(clients: Clients, name: str, timeout: float = 5.0) -> str:
             pass
         time.sleep(0.1)
     return text
+
+
+def test_missing_model_artifact_fails_with_sagemakers_message(
+    clients: Clients, deployer: Deployer
+) -> None:
+    name = f"nomodel-{os.getpid()}-{time.monotonic_ns()}"
+    url = f"s3://{deployer.bucket}/models/absent.tar.gz"
+    clients.sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        PrimaryContainer={"Image": "local", "ModelDataUrl": url},
+    )
+    clients.sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
+             "InstanceType": "ml.m5.large"}
+        ],
+    )  # fmt: skip
+    clients.sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    deployer.endpoints.append(name)
+    described = deployer.wait(name)
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"].startswith(
+        f'Failed to download model data for container "container_1" from URL: "{url}".'
+    )
+
+
+def test_unsafe_model_archive_fails_the_endpoint(clients: Clients, deployer: Deployer) -> None:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape.py")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    key = f"models/evil-{time.monotonic_ns()}.tar.gz"
+    clients.s3.put_object(Bucket=deployer.bucket, Key=key, Body=buffer.getvalue())
+    name = f"evil-{time.monotonic_ns()}"
+    clients.sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        PrimaryContainer={"Image": "local", "ModelDataUrl": f"s3://{deployer.bucket}/{key}"},
+    )
+    clients.sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
+             "InstanceType": "ml.m5.large"}
+        ],
+    )  # fmt: skip
+    clients.sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    deployer.endpoints.append(name)
+    described = deployer.wait(name)
+    assert described["EndpointStatus"] == "Failed"
+    assert "points outside the archive" in described["FailureReason"]
