@@ -10,9 +10,10 @@ How a result is detected, cheapest first:
 2. **S3 fallback.** One thread HEADs the output location, then the failure
    location, of the jobs that are due, each job on its own adaptive schedule:
    the interval grows with the job's age (`age * factor`, clamped), so a result
-   that lands at age `t` is seen within about `factor * t`. With notifications
-   on, the fallback starts late and slowly (it only catches dropped or late
-   notifications); without them it starts at 50 ms. There is never a poll loop
+   that lands at age `t` is seen within about `factor * t`; the failure location
+   is checked on every other round. With notifications on, the fallback starts
+   late and slowly (it only catches dropped or late notifications); without them
+   it starts at 100 ms. There is never a poll loop
    per job and never a listing (ListObjectsV2 costs ~270 ms per 1,000 keys on
    moto and is billed per request).
 
@@ -50,7 +51,7 @@ class FallbackPolicy:
 
 # Notifications on: S3 only as a safety net. Off: start fast, back off with age.
 WITH_NOTIFICATIONS = FallbackPolicy(first=2.0, factor=0.5, max_interval=30.0)
-WITHOUT_NOTIFICATIONS = FallbackPolicy(first=0.05, factor=0.2, max_interval=5.0)
+WITHOUT_NOTIFICATIONS = FallbackPolicy(first=0.1, factor=0.25, max_interval=5.0)
 
 
 @dataclass
@@ -340,10 +341,11 @@ class ResultWaiter:
                 job.next_check = self.clock.monotonic() + job.policy.interval(age)
 
     def _check_s3(self, job: Job) -> None:
-        for location, status in (
-            (job.output_location, "Completed"),
-            (job.failure_location, "Failed"),
-        ):
+        # Failures are rare: their location is checked on every other round only.
+        places = [(job.output_location, "Completed")]
+        if job.checks % 2 == 0:
+            places.append((job.failure_location, "Failed"))
+        for location, status in places:
             if not location or job.done.is_set():
                 continue
             bucket, key = split_uri(location)
