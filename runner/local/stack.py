@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -124,6 +125,23 @@ class Dispatcher:
         return wire.respond(start_response, int(captured["status"][:3]), body, headers)
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """LocalStackError if (host, port) cannot be bound (werkzeug would print and exit)."""
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    except OSError as exc:
+        raise LocalStackError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(is another local stack running? use --port to pick another port)"
+        ) from exc
+    finally:
+        probe.close()
+
+
 class LocalStack:
     """moto + checkrun's SageMaker runtime on one port, served from a background thread.
 
@@ -182,14 +200,13 @@ class LocalStack:
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.runtime = Runtime(default_region=self.region, faults=self.faults, log_dir=self.log_dir)
         app = self._app = Dispatcher(moto_app, self.runtime, self.faults, self.region)
+        _check_port_free(self.host, self.port)
         try:
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=QuietHandler
             )
-        except OSError as exc:
-            raise LocalStackError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from exc
+        except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port
+            raise LocalStackError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
         self._server.daemon_threads = True
         self.runtime.bind(self.url)
         self._thread = threading.Thread(

@@ -86,3 +86,17 @@ def test_bad_fault_plan_is_a_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == 3
     assert "fault plan" in done.stderr and "rules.0.kind" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_busy_port_is_a_one_line_error(local_stack: object) -> None:
+    port = local_stack.url.rsplit(":", 1)[1]  # type: ignore[attr-defined]
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "local", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
