@@ -59,6 +59,7 @@ def test_request_ttl_expires_while_queued(clients: Clients, deployer: Deployer) 
     message = single.notifications.wait_for(waiting["InferenceId"])
     assert message["invocationStatus"] == "Failed"
     assert "RequestTTLSeconds" in message["failureReason"]
+    assert "responseBody" not in message  # IncludeInferenceResponseIn not configured
 
 
 def test_logs_and_metrics(clients: Clients, two_instances: Deployed) -> None:
