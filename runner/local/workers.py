@@ -248,14 +248,15 @@ class WorkerProcess:
         2 ms of a trivial invocation's 3 ms).
         """
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "port", None) != self._port:
+        current = (self.pid, self._port)  # a restarted process never reuses a connection
+        if conn is None or getattr(self._local, "process", None) != current:
             if conn is not None:
                 conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
             conn.connect()
             assert conn.sock is not None
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._local.conn, self._local.port = conn, self._port
+            self._local.conn, self._local.process = conn, current
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
