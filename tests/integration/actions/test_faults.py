@@ -19,8 +19,7 @@ def faulty_stack() -> Iterator[LocalStack]:
     plan = FaultPlan(
         seed=3,
         rules=[
-            FaultRule(kind="throttle", api="sagemaker-runtime:InvokeEndpointAsync", count=2),
-            FaultRule(kind="throttle", api="s3:PutObject", count=1),
+            FaultRule(kind="throttle", api="sagemaker-runtime:InvokeEndpointAsync", count=1),
             FaultRule(kind="drop_notification", endpoint="it-dropped-*", rate=1.0),
         ],
     )
