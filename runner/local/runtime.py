@@ -245,9 +245,8 @@ class Runtime:
             ("x-Amzn-Invoked-Production-Variant", endpoint.variant),
             ("x-amzn-RequestId", str(uuid.uuid4())),
         ]
-        custom = header("X-Amzn-SageMaker-Custom-Attributes")
-        if custom:
-            headers.append(("X-Amzn-SageMaker-Custom-Attributes", custom))
+        if reply.custom_attributes:  # what the container answered, as SageMaker passes it on
+            headers.append(("X-Amzn-SageMaker-Custom-Attributes", reply.custom_attributes))
         return wire.respond(start_response, 200, reply.body, headers)
 
     def _model_error(

@@ -43,6 +43,7 @@ class WorkerReply:
     status: int
     body: bytes
     content_type: str
+    custom_attributes: str | None = None  # set by the container, returned to the caller
 
 
 class WorkerProcess:
@@ -229,7 +230,10 @@ class WorkerProcess:
             response = conn.getresponse()
             data = response.read()
             return WorkerReply(
-                response.status, data, response.getheader("Content-Type") or "application/json"
+                response.status,
+                data,
+                response.getheader("Content-Type") or "application/json",
+                response.getheader("X-Amzn-SageMaker-Custom-Attributes"),
             )
         except TimeoutError as exc:
             self._drop_connection()
