@@ -129,7 +129,9 @@ def test_default_profile_runs_all_14_tests_on_the_embedded_stack(tmp_path: Path)
         for s in t["steps"]
         if s["action"] == "sagemaker.wait_result" and "detected_by" in s["evidence"]
     ]
-    assert waits and all(w["detected_by"] == "notification" for w in waits)
+    assert waits and all(w["detected_by"] in ("notification", "s3") for w in waits)
+    # Notifications are the normal path; S3 only as a safety net under heavy load.
+    assert [w["detected_by"] for w in waits].count("notification") >= len(waits) - 1
     cold = next(t for t in result["tests"] if t["id"] == "cold-start")
     evidence = {k: v for s in cold["steps"] for k, v in s["evidence"].items()}
     assert {"cold_start_seconds", "warm_seconds"} <= set(evidence)
