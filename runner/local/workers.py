@@ -102,6 +102,11 @@ class WorkerProcess:
         )
         with self._lock:
             self._proc = proc
+            stopping = self._stopping
+        if stopping:  # stop() ran while we were spawning: this process must not outlive it
+            proc.kill()
+            proc.wait()
+            raise WorkerLoadError("model server stopped while starting")
         threading.Thread(
             target=self._pump, args=(proc,), name=f"logs-{self.instance_id}", daemon=True
         ).start()
@@ -182,10 +187,10 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """Stop for good: terminate, then kill after a short grace period."""
-        self._stopping = True
-        self.ready.clear()
         with self._lock:
+            self._stopping = True
             proc = self._proc
+        self.ready.clear()
         if proc is None:
             return
         if proc.poll() is None:
