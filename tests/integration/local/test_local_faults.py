@@ -26,6 +26,7 @@ PLAN = FaultPlan(
         FaultRule(kind="drop_notification", endpoint="drop-*", count=1),
         FaultRule(kind="kill_worker", endpoint="kill-*", count=1),
         FaultRule(kind="slow_start", endpoint="slow-*", seconds=1.0),
+        FaultRule(kind="kill_worker", endpoint="midkill-*", seconds=0.3, count=1),
     ],
 )
 
@@ -117,6 +118,19 @@ def test_killed_worker_fails_the_invocation_and_restarts(
     logs = "".join(p.read_text() for p in (faulty_logs / deployed.name).glob("i-*.log"))
     assert "fault injected: killing model server" in logs
     assert "restarted and passed /ping" in logs
+
+
+def test_worker_killed_in_the_middle_of_a_prediction(faulty: tuple[Clients, Deployer]) -> None:
+    clients, deployer = faulty
+    deployed = deployer.deploy("echo", prefix="midkill")
+    assert deployed.notifications is not None
+    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"sleep": 2}')
+    message = deployed.notifications.wait_for(killed["InferenceId"])
+    assert message["invocationStatus"] == "Failed"
+    assert b"crashed or was killed" in deployed.output(clients, killed["FailureLocation"])[0]
+    after = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 3}')
+    assert json.loads(deployed.output(clients, after["OutputLocation"], timeout=20)[0])["echo"] == 3
+    assert _fired(7) == 1
 
 
 def test_slow_cold_start_keeps_the_endpoint_creating(faulty: tuple[Clients, Deployer]) -> None:
