@@ -12,8 +12,9 @@ How a result is detected, cheapest first:
    the interval grows with the job's age (`age * factor`, clamped), so a result
    that lands at age `t` is seen within about `factor * t`; the failure location
    is checked on every other round. With notifications on, the fallback starts
-   late and slowly (it only catches dropped or late notifications); without them
-   it starts at 100 ms. There is never a poll loop
+   late and slowly (it only catches dropped or late notifications), except that a
+   job still pending when a younger job's notification arrives is checked at
+   once; without notifications it starts at 100 ms. There is never a poll loop
    per job and never a listing (ListObjectsV2 costs ~270 ms per 1,000 keys on
    moto and is billed per request).
 
@@ -51,6 +52,8 @@ class FallbackPolicy:
 
 # Notifications on: S3 only as a safety net. Off: start fast, back off with age.
 WITH_NOTIFICATIONS = FallbackPolicy(first=2.0, factor=0.5, max_interval=30.0)
+# A job registered this much earlier than one just notified is checked on S3 at once.
+NUDGE_GAP = 0.5
 WITHOUT_NOTIFICATIONS = FallbackPolicy(first=0.1, factor=0.25, max_interval=5.0)
 
 
@@ -73,6 +76,7 @@ class Job:
     status: str | None = None  # "Completed" | "Failed"
     notification: dict[str, Any] | None = None
     detected_at: float | None = None
+    nudged: bool = False  # already pulled forward once because a younger job was notified
 
 
 @dataclass
@@ -293,7 +297,24 @@ class ResultWaiter:
                 job = self._jobs.get(str(inference_id))
                 if job is not None:
                     self._resolve_by_notification(job, seen)
+                    self._nudge_older(job, mono)
             self._lock.notify_all()
+
+    def _nudge_older(self, notified: Job, now: float) -> None:
+        """A younger job's notification came first: an older job's may have been dropped.
+
+        Each older pending job on the same queue gets one early S3 check (at most once
+        per job, so a batch finishing out of order costs at most one HEAD per job).
+        """
+        for job in self._jobs.values():
+            if (
+                not job.done.is_set()
+                and not job.nudged
+                and job.queue_url == notified.queue_url
+                and job.registered < notified.registered - NUDGE_GAP
+            ):
+                job.nudged = True
+                job.next_check = min(job.next_check, now)
 
     def _resolve_by_notification(self, job: Job, seen: Seen) -> None:
         if job.done.is_set():

@@ -158,3 +158,18 @@ def test_parse_notification_accepts_sns_envelope() -> None:
     envelope = json.dumps({"Type": "Notification", "Message": json.dumps(inner)})
     assert parse_notification(envelope) == inner
     assert parse_notification("not json") is None
+
+
+def test_older_job_is_checked_on_s3_when_a_younger_one_is_notified(fakes: Any) -> None:
+    s3, sqs, _ = fakes
+    waiter = ResultWaiter(s3, sqs, long_poll_seconds=1)  # default slow fallback (first at 2 s)
+    try:
+        old = waiter.register("old", "s3://b/out/old.out", None, "q")
+        s3.put("s3://b/out/old.out", b"{}")  # landed, but its notification was dropped
+        time.sleep(0.6)
+        waiter.register("young", "s3://b/out/young.out", None, "q")
+        sqs.send(success("young", "s3://b/out/young.out"))
+        assert waiter.wait(old, 1.0)  # well before the 2 s first fallback check
+        assert old.detected_by == "s3"
+    finally:
+        waiter.stop()
