@@ -107,9 +107,13 @@ class AsyncQueue:
     def metrics(self) -> list[tuple[str, str, str, float]]:
         with self._counter_lock:
             processed, self._reported = self._processed - self._reported, self._processed
+        backlog = float(self.backlog())
+        per_instance = backlog / max(1, len(self.endpoint.workers))
+        region = self.endpoint.region
         return [
-            (self.endpoint.region, self.name, "ApproximateBacklogSize", float(self.backlog())),
-            (self.endpoint.region, self.name, "InvocationsProcessed", float(processed)),
+            (region, self.name, "ApproximateBacklogSize", backlog),
+            (region, self.name, "ApproximateBacklogSizePerInstance", per_instance),
+            (region, self.name, "InvocationsProcessed", float(processed)),
         ]
 
     def _timed(self, phase: str, started: float) -> None:

@@ -81,11 +81,15 @@ def test_logs_and_metrics(clients: Clients, two_instances: Deployed) -> None:
     assert all(s.startswith("AllTraffic/i-") for s in streams)
     assert "model loaded" in text
     metrics: set[str] = set()
-    while time.monotonic() < deadline + 3 and len(metrics) < 2:
+    while time.monotonic() < deadline + 3 and len(metrics) < 3:
         listed = clients.cloudwatch.list_metrics(
             Namespace="AWS/SageMaker",
             Dimensions=[{"Name": "EndpointName", "Value": two_instances.name}],
         )["Metrics"]
         metrics = {m["MetricName"] for m in listed}
         time.sleep(0.2)
-    assert metrics == {"ApproximateBacklogSize", "InvocationsProcessed"}
+    assert metrics == {
+        "ApproximateBacklogSize",
+        "ApproximateBacklogSizePerInstance",
+        "InvocationsProcessed",
+    }
