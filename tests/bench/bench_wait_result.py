@@ -9,6 +9,8 @@ already there when a waiter first looks says nothing about the waiter):
 
 * `wait_result` with notifications (the run's one waiter: SQS long poll + S3 safety net);
 * `wait_result` on an endpoint without notifications (the S3 HEAD fallback alone);
+* `wait_result` on an endpoint whose notifications are dropped 30% of the time
+  (fault injection: the S3 safety net and the "younger job notified" nudge);
 * boto3's own S3 `object_exists` waiter with its default settings (HeadObject every
   5 s), which is what the SageMaker SDK's AsyncPredictor and hand-written scripts use.
 
@@ -40,6 +42,8 @@ from runner.actions.registry import ActionOutput  # noqa: E402
 from runner.actions.sagemaker_runtime import get_waiter  # noqa: E402
 from runner.engine.context import ProfileSettings, RunContext, StepContext  # noqa: E402
 from runner.engine.ledger import Ledger  # noqa: E402
+from runner.local.faults import FaultPlan, FaultRule  # noqa: E402
+from runner.local.stack import LocalStack  # noqa: E402
 
 BENCH_HANDLER = """
 import json, time
@@ -183,13 +187,20 @@ def main() -> int:
     opts = parser.parse_args()
     random.seed(opts.seed)
     with tempfile.TemporaryDirectory() as tmp:
+        # The stack is built here (not lazily by the run) to drop 30% of one endpoint's
+        # notifications: the fallback must still find those results.
+        plan = FaultPlan(
+            seed=opts.seed,
+            rules=[FaultRule(kind="drop_notification", endpoint="bench-dropped", rate=0.3)],
+        )
+        stack = LocalStack(faults=plan).start()
         run = RunContext(
             run_id="bench",
             started_at=datetime.now(timezone.utc),
             checklist_path=ROOT / "checklists" / "async.yaml",
             report_dir=Path(tmp),
             ledger=Ledger(Path(tmp) / "ledger.json", "bench"),
-            profile=ProfileSettings(name="bench", target="local"),
+            profile=ProfileSettings(name="bench", target="local", endpoint_url=stack.url),
         )
         try:
             source = Path(tmp) / "model"
@@ -202,17 +213,22 @@ def main() -> int:
             deploy(run, model, "bench-notify", notifications=True)
             deploy(run, model, "bench-s3only", notifications=False)
             deploy(run, model, "bench-boto3", notifications=False)
+            deploy(run, model, "bench-dropped", notifications=True)
             ours = run_ours(run, "bench-notify", opts.jobs, opts.spread)
             fallback = run_ours(run, "bench-s3only", opts.jobs, opts.spread)
             boto3_waiter = run_boto3(run, "bench-boto3", opts.jobs, opts.spread)
+            dropped = run_ours(run, "bench-dropped", opts.jobs, opts.spread)
         finally:
             run.exit_stack.close()
+            stack.stop()
     p_ours, line_ours = summary("wait_result (notifications)", ours)
     p_fb, line_fb = summary("wait_result (S3 fallback only)", fallback)
+    _, line_dropped = summary("wait_result (30% notif. dropped)", dropped)
     p_b3, line_b3 = summary("boto3 object_exists (defaults)", boto3_waiter)
     print(f"jobs per waiter: {opts.jobs}, submitted over {opts.spread:g} s, one local stack")
     print(line_ours)
     print(line_fb)
+    print(line_dropped)
     print(line_b3)
     print(f"p50 lag ratio boto3 / wait_result (notifications): {p_b3 / max(p_ours, 1e-6):8.1f}x")
     print(f"p50 lag ratio boto3 / wait_result (S3 fallback):   {p_b3 / max(p_fb, 1e-6):8.1f}x")
