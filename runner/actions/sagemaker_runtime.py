@@ -208,17 +208,18 @@ def outcome(ctx: StepContext, job: Job, waited: bool, wait_start: float) -> dict
     """The report-ready result of one job (status Completed / Failed / TimedOut)."""
     waiter = get_waiter(ctx)
     now = time.monotonic()
+    rounds = (job.sqs_rounds_at_end or waiter.sqs_rounds) - job.sqs_rounds_at_start
     base: dict[str, Any] = {
         "inference_id": job.inference_id,
         "output_location": job.output_location,
         "failure_location": job.failure_location,
         "detected_by": job.detected_by,
-        "attempts": job.checks + (waiter.sqs_rounds - job.sqs_rounds_at_start) + 1,
+        "attempts": job.checks + rounds + 1,
         "elapsed": round(now - wait_start, 3),
         "since_submit": round((job.detected_at or now) - job.registered, 3),
         "detected_wall": round(time.time() - (now - (job.detected_at or now)), 3),
         "s3_requests": job.s3_requests,
-        "sqs_requests": waiter.sqs_rounds - job.sqs_rounds_at_start,
+        "sqs_requests": rounds,
         "notification": job.notification,
     }
     if not waited:
@@ -270,6 +271,10 @@ def wait_result(args: WaitArgs, ctx: StepContext) -> ActionOutput:
             "timed_out": statuses.count("TimedOut"),
             "max_concurrency_observed": max_overlap(results),
             "s3_requests": sum(r["s3_requests"] for r in results),
+            # Queue reads are shared by the batch: the most any one job saw, not a sum.
+            "sqs_requests": max((r["sqs_requests"] for r in results), default=0),
+            "since_submit": max((r["since_submit"] for r in results), default=0.0),
+            "since_submit_all": [r["since_submit"] for r in results],
         }
         return ActionOutput(value, evidence={k: v for k, v in value.items() if k != "results"})
     job = args.job or {

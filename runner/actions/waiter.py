@@ -71,6 +71,7 @@ class Job:
     checks: int = 0
     s3_requests: int = 0
     sqs_rounds_at_start: int = 0
+    sqs_rounds_at_end: int | None = None  # the shared queue reads made until it was detected
     done: threading.Event = field(default_factory=threading.Event)
     detected_by: str | None = None  # "notification" | "s3"
     status: str | None = None  # "Completed" | "Failed"
@@ -324,6 +325,7 @@ class ResultWaiter:
         job.notification = seen.message
         job.detected_by = "notification"
         job.detected_at = seen.received_mono
+        job.sqs_rounds_at_end = self.sqs_rounds
         job.done.set()
 
     def _delete_messages(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
@@ -384,6 +386,7 @@ class ResultWaiter:
                     job.status = status
                     job.detected_by = "s3"
                     job.detected_at = self.clock.monotonic()
+                    job.sqs_rounds_at_end = self.sqs_rounds
                     job.done.set()
                     self._lock.notify_all()
             return
