@@ -275,6 +275,7 @@ def wait_result(args: WaitArgs, ctx: StepContext) -> ActionOutput:
             "sqs_requests": max((r["sqs_requests"] for r in results), default=0),
             "since_submit": max((r["since_submit"] for r in results), default=0.0),
             "since_submit_all": [r["since_submit"] for r in results],
+            "detected_by": _detected_by(results),
         }
         return ActionOutput(value, evidence={k: v for k, v in value.items() if k != "results"})
     job = args.job or {
@@ -299,6 +300,17 @@ def wait_result(args: WaitArgs, ctx: StepContext) -> ActionOutput:
     if args.report_as:
         evidence[args.report_as] = result.get("since_start", result.get("since_submit"))
     return ActionOutput(result, evidence=evidence)
+
+
+def _detected_by(results: list[dict[str, Any]]) -> str | None:
+    """One word for a batch: "notification", "s3", or e.g. "mixed (4 notification, 1 s3)"."""
+    ways = [str(r["detected_by"]) for r in results if r.get("detected_by")]
+    if not ways:
+        return None
+    if len(set(ways)) == 1:
+        return ways[0]
+    counts = ", ".join(f"{ways.count(w)} {w}" for w in sorted(set(ways)))
+    return f"mixed ({counts})"
 
 
 def max_overlap(results: list[dict[str, Any]]) -> int:
