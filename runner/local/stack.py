@@ -190,7 +190,10 @@ class LocalStack:
         )
         from werkzeug.serving import make_server
 
+        from runner.local import moto_speedups
         from runner.local.runtime import Runtime
+
+        moto_speedups.apply()
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -125,7 +126,9 @@ def latency(c: dict[str, Any], name: str, queue_url: str, samples: int) -> list[
     return times
 
 
-def burst(c: dict[str, Any], name: str, queue_url: str, count: int) -> dict[str, float]:
+def burst(
+    c: dict[str, Any], name: str, queue_url: str, count: int, submitters: int = 1
+) -> dict[str, float]:
     pending: set[str] = set()
     done = threading.Event()
     received: set[str] = set()
@@ -143,13 +146,24 @@ def burst(c: dict[str, Any], name: str, queue_url: str, count: int) -> dict[str,
     started = time.perf_counter()
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
-    for i in range(count):
-        answer = c["sagemaker-runtime"].invoke_endpoint_async(
-            EndpointName=name,
-            Body=json.dumps({"value": i}).encode(),
-            ContentType="application/json",
-        )
-        pending.add(answer["InferenceId"])
+
+    def submit(indexes: range) -> None:
+        for i in indexes:
+            answer = c["sagemaker-runtime"].invoke_endpoint_async(
+                EndpointName=name,
+                Body=json.dumps({"value": i}).encode(),
+                ContentType="application/json",
+            )
+            pending.add(answer["InferenceId"])
+
+    threads = [
+        threading.Thread(target=submit, args=(range(k, count, submitters),))
+        for k in range(submitters)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     submitted = time.perf_counter() - started
     done.wait(120)
     total = time.perf_counter() - started
@@ -185,18 +199,36 @@ def deep_queue(
     return {"processed_s": processed, "drain_s": time.perf_counter() - drain_started}
 
 
+def _phases(stack: LocalStack | None) -> None:
+    """Print and reset the runtime's per-phase timings (in-process stack only)."""
+    if stack is None:
+        return
+    for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
+        print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
+    for endpoint in list(stack.runtime.endpoints.values()):
+        endpoint.phases.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument(
+        "--url", help="measure a stack in another process (`checkrun local`) instead of in-process"
+    )
     args = parser.parse_args(argv)
-    with LocalStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        c = _clients(stack.url)
+    with contextlib.ExitStack() as scope:
+        stack = None if args.url else scope.enter_context(LocalStack())
+        url = args.url or stack.url  # type: ignore[union-attr]
+        tmp = scope.enter_context(tempfile.TemporaryDirectory())
+        c = _clients(url)
         bucket = f"bench-{uuid.uuid4().hex[:8]}"
         c["s3"].create_bucket(Bucket=bucket)
         archive = pack_model(MODEL, Path(tmp) / "model.tar.gz")
         c["s3"].upload_file(str(archive), bucket, "model.tar.gz")
         model_uri = f"s3://{bucket}/model.tar.gz"
+        where = "separate process" if args.url else "in-process"
+        print(f"stack: {where} ({url})")
 
         name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
         times = sorted(latency(c, name, queue_url, args.samples))
@@ -206,28 +238,28 @@ def main(argv: list[str] | None = None) -> int:
             f"latency submit -> SQS-received notification ({len(times)} samples): "
             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times[-1] * 1000:.1f} ms"
         )
+        _phases(stack)
 
-        name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
-        stats = burst(c, name, queue_url, args.burst)
-        print(
-            f"burst of {args.burst} (4 concurrent, 1 instance): submitted in "
-            f"{stats['submitted_s']:.2f} s, all notified in {stats['all_notified_s']:.2f} s "
-            f"({stats['notified']} notified, {stats['failed']} failed)"
-        )
-        for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
-            print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
-        for endpoint in list(stack.runtime.endpoints.values()):
-            endpoint.phases.clear()
+        for submitters in (1, 4):
+            name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
+            stats = burst(c, name, queue_url, args.burst, submitters=submitters)
+            print(
+                f"burst of {args.burst} (4 concurrent, 1 instance, {submitters} client "
+                f"thread(s)): submitted in {stats['submitted_s']:.2f} s, all notified in "
+                f"{stats['all_notified_s']:.2f} s ({stats['notified']} notified, "
+                f"{stats['failed']} failed)"
+            )
+            _phases(stack)
 
-        name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
-        deep = deep_queue(c, stack, name, queue_url, args.burst)
-        print(
-            f"deep queue: {args.burst} processed with nobody reading the SQS queue in "
-            f"{deep['processed_s']:.2f} s; draining {args.burst} messages (batches of 10) "
-            f"took {deep['drain_s']:.2f} s"
-        )
-        for phase, (n, mean_ms) in stack.runtime.phase_summary().items():
-            print(f"  runtime phase {phase:<14} n={n:<5} mean {mean_ms:.2f} ms")
+        if stack is not None:
+            name, queue_url = _deploy(c, bucket, model_uri, max_concurrent=4)
+            deep = deep_queue(c, stack, name, queue_url, args.burst)
+            print(
+                f"deep queue: {args.burst} processed with nobody reading the SQS queue in "
+                f"{deep['processed_s']:.2f} s; draining {args.burst} messages (batches of 10) "
+                f"took {deep['drain_s']:.2f} s"
+            )
+            _phases(stack)
         deploys = ", ".join(f"{t:.2f}" for t in DEPLOY_TIMES)
         print(f"CreateEndpoint -> InService (1 instance): {deploys} s")
     return 0
