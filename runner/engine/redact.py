@@ -4,6 +4,14 @@
 * the values of vars listed under `secrets:` (and any other given strings),
 * AWS access key ids (AKIA.../ASIA...), secret access keys and session tokens
   (by key name, and 40-character secrets after a recognisable label),
+* a 40-character secret access key in free text, but only where its context
+  says it is one: right after a word naming a secret (`secret`, `secret key`,
+  `SecretAccessKey`, ...; separated by a space, `:` or `=`) or right after an
+  access key id (`AKIA... wJalr...`, the shape of `aws configure` output and
+  credential CSVs). A lone 40-character token (a SHA-1, an S3 ETag, model
+  output) is left alone: it is far more often data than a secret,
+* STS session tokens anywhere, recognised by the fixed protobuf header their
+  base64 starts with (`...oGZXIvYXdz`, `...oJb3JpZ2lu`, `AQoDYXdz`),
 * presigned-URL signatures and credentials (X-Amz-Signature, X-Amz-Credential,
   X-Amz-Security-Token, Signature=...),
 * values of mapping keys that name credentials (password, authorization, ...)
@@ -28,6 +36,20 @@ _LABELLED_SECRET = re.compile(
     r"(?i)((?:aws_?)?secret_?access_?key|secretaccesskey|aws_?session_?token|sessiontoken"
     r"|x-amz-security-token)(\"?\s*[:=]\s*\"?)([A-Za-z0-9/+=]{16,})"
 )
+# 40 base64 characters, not part of a longer token: the shape of a secret access key.
+_KEY40 = r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+_NAMED_SECRET_KEY = re.compile(
+    r"(?i)((?<![A-Za-z])(?:aws[_-]?)?secret(?:[_ -]?access)?(?:[_ -]?key)?"
+    r"[\"']?(?:\s*[:=]\s*|\s+)[\"']?)" + _KEY40
+)
+_KEY_AFTER_KEY_ID = re.compile(
+    r"(\b(?:AKIA|ASIA)[A-Z0-9]{16}[\"']?(?:\s*[,:;|]\s*|\s+)[\"']?)" + _KEY40
+)
+# The base64 of an STS session token starts with a fixed protobuf header.
+_SESSION_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9/+])(?:[A-Za-z0-9/+]{2}oGZXIvYXdz|[A-Za-z0-9/+]{2}oJb3JpZ2lu|AQoDYXdz)"
+    r"[A-Za-z0-9/+=%]{20,}"
+)
 _PRESIGNED = re.compile(
     r"(?i)((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId)=)"
     r"[^&\s\"'#]+"
@@ -42,6 +64,9 @@ def redact_text(text: str, secrets: Iterable[str] = (), max_chars: int = MAX_CHA
     """Mask secrets and AWS credentials inside one string."""
     for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
         text = text.replace(secret, MASK)
+    text = _KEY_AFTER_KEY_ID.sub(lambda m: m.group(1) + MASK, text)
+    text = _NAMED_SECRET_KEY.sub(lambda m: m.group(1) + MASK, text)
+    text = _SESSION_TOKEN.sub(MASK, text)
     text = _ACCESS_KEY.sub(MASK, text)
     text = _LABELLED_SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _PRESIGNED.sub(lambda m: m.group(1) + MASK, text)
