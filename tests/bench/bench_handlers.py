@@ -20,18 +20,19 @@ from runner.handlers import HandlerSpec, run_handler_tests
 from runner.payload import PayloadOptions, generate_payloads
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "handlers"
+# (model folder, payloads); the shipped example model is the all-four-functions case
 CASES = (
-    ("four_functions", "records"),
-    ("model_and_predict", "numeric"),
-    ("transform", "records"),
+    (Path(__file__).resolve().parents[2] / "checklists" / "models" / "scorer", "records"),
+    (FIXTURES / "model_and_predict", "numeric"),
+    (FIXTURES / "transform", "records"),
 )
 
 
 def bench_handlers(runs: int) -> None:
     for model, payloads in CASES:
         spec = HandlerSpec(
-            handler_name=model,
-            model=str(FIXTURES / model),
+            handler_name=model.name,
+            model=str(model),
             payloads=str(FIXTURES / "payloads" / payloads),
         )
         walls, checks, per_call = [], 0, []
@@ -44,7 +45,7 @@ def bench_handlers(runs: int) -> None:
             checks = len(ran)
             per_call += [r.seconds for r in ran if r.function not in ("import", "model_fn")]
         print(
-            f"{model:<18} wall median {statistics.median(walls) * 1000:7.1f} ms "
+            f"{model.name:<18} wall median {statistics.median(walls) * 1000:7.1f} ms "
             f"(min {min(walls) * 1000:.1f}) over {runs} runs; {checks} checks; "
             f"median call {statistics.median(per_call) * 1e6:.0f} us"
         )

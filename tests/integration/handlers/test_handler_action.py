@@ -16,13 +16,15 @@ from runner.engine.ledger import Ledger
 from runner.errors import ActionError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+# the shipped example model is also the all-four-functions fixture (one copy)
+SCORER = Path(__file__).resolve().parents[3] / "checklists" / "models" / "scorer"
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A checklist folder holding the fixture models and samples."""
-    for name in ("four_functions", "raising"):
-        shutil.copytree(FIXTURES / name, tmp_path / "models" / name)
+    shutil.copytree(SCORER, tmp_path / "models" / "scorer")
+    shutil.copytree(FIXTURES / "raising", tmp_path / "models" / "raising")
     shutil.copytree(FIXTURES / "payloads" / "records", tmp_path / "samples")
     return tmp_path
 
@@ -43,9 +45,9 @@ def _call(workspace: Path, **args: object) -> ActionOutput:
 
 
 def test_inline_fields_relative_to_the_checklist(workspace: Path) -> None:
-    out = _call(workspace, model="models/four_functions", payloads="samples")
+    out = _call(workspace, model="models/scorer", payloads="samples")
     assert out.value["ok"] is True
-    assert out.value["handler_name"] == "four_functions"
+    assert out.value["handler_name"] == "scorer"
     assert out.value["summary"]["end_to_end"]["passed"] == 10
     saved = json.loads(Path(out.evidence["report"]).read_text())
     assert saved["summary"] == out.value["summary"]

@@ -15,6 +15,8 @@ from runner.model import pack_model
 from runner.payload import PayloadOptions, generate_payloads
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+# the shipped example model is also the all-four-functions fixture (one copy)
+SCORER = Path(__file__).resolve().parents[3] / "checklists" / "models" / "scorer"
 RECORDS = FIXTURES / "payloads" / "records"
 NUMERIC = FIXTURES / "payloads" / "numeric"
 
@@ -35,7 +37,7 @@ def _counts(report: HandlerReport) -> dict[str, tuple[int, int, int]]:
 
 
 def test_all_four_functions_from_an_archive(tmp_path: Path) -> None:
-    archive = pack_model(FIXTURES / "four_functions", tmp_path / "model.tar.gz")
+    archive = pack_model(SCORER, tmp_path / "model.tar.gz")
     report = _run(archive)
     assert report.ok, report.describe_failures()
     # 5 samples; output_fn and end_to_end once per accept type (2)
@@ -175,7 +177,7 @@ def test_processes_the_handler_leaves_behind_are_stopped(tmp_path: Path) -> None
 
 
 def test_unsupported_accept_type_fails_output_fn() -> None:
-    report = _run(FIXTURES / "four_functions", accept_types=["application/x-npy"])
+    report = _run(SCORER, accept_types=["application/x-npy"])
     assert _counts(report)["output_fn"] == (0, 5, 0)
     assert "unsupported accept type" in (report.failures[0].error or "")
 
@@ -190,7 +192,7 @@ def test_a_toolkit_default_failing_is_reported_with_its_frames() -> None:
 
 def test_requirements_txt_is_checked_before_the_import(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(FIXTURES / "four_functions", model)
+    shutil.copytree(SCORER, model)
     requirements = model / "code" / "requirements.txt"
     requirements.write_text("numpy>=1.0\n")
     report = _run(model)
@@ -206,7 +208,7 @@ def test_requirements_txt_is_checked_before_the_import(tmp_path: Path) -> None:
 
 def test_switches_choose_the_checks() -> None:
     report = _run(
-        FIXTURES / "four_functions",
+        SCORER,
         validate_end_to_end=False,
         validate_output_formatting=False,
     )
@@ -218,7 +220,7 @@ def test_switches_choose_the_checks() -> None:
 
 
 def test_generated_payloads_feed_the_handler(tmp_path: Path) -> None:
-    archive = pack_model(FIXTURES / "four_functions", tmp_path / "model.tar.gz")
+    archive = pack_model(SCORER, tmp_path / "model.tar.gz")
     options = PayloadOptions(
         content_types=["application/json", "text/csv"], special_fields={"amount": "50"}
     )
@@ -247,9 +249,9 @@ def test_nothing_is_left_in_the_work_folder(tmp_path: Path) -> None:
 def test_parquet_payloads_feed_the_handler(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     options = PayloadOptions(content_types=["application/x-parquet", "application/json"])
-    generated = generate_payloads(FIXTURES / "four_functions", tmp_path / "payload", options)
+    generated = generate_payloads(SCORER, tmp_path / "payload", options)
     report = _run(
-        FIXTURES / "four_functions",
+        SCORER,
         generated.archive,
         content_types=["application/x-parquet", "application/json"],
         accept_types=["application/json"],

@@ -9,12 +9,14 @@ import pytest
 from runner.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+# the shipped example model is also the all-four-functions fixture (one copy)
+SCORER = Path(__file__).resolve().parents[3] / "checklists" / "models" / "scorer"
 
 
 def test_payload_and_handler_subcommands(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = str(FIXTURES / "four_functions")
+    model = str(SCORER)
     assert main(["payload", model, "--out", str(tmp_path), "--ignore-env"]) == 0
     assert main(["handler", model, "--payloads", str(tmp_path / "payload.tar.gz")]) == 0
     assert "all checks passed" in capsys.readouterr().out

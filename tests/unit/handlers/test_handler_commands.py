@@ -14,6 +14,8 @@ from runner.handlers.commands import add_handler_arguments, build_spec, run_hand
 from runner.payload.commands import add_payload_arguments, run_payload_command
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+# the shipped example model is also the all-four-functions fixture (one copy)
+SCORER = Path(__file__).resolve().parents[3] / "checklists" / "models" / "scorer"
 
 
 def _args(add: object, argv: list[str]) -> argparse.Namespace:
@@ -26,14 +28,14 @@ def test_payload_then_handler_on_its_archive(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    argv = [str(FIXTURES / "four_functions"), "--out", str(out), "--ignore-env"]
+    argv = [str(SCORER), "--out", str(out), "--ignore-env"]
     argv += ["--content-types", "application/json,text/csv", "--special-field", "amount=99"]
     assert run_payload_command(_args(add_payload_arguments, argv)) == 0
     assert "payload.tar.gz  (4 fields" in capsys.readouterr().out
     assert (
         json.loads((out / "application_json" / "sample_payload.json").read_text())["amount"] == 99
     )
-    argv = [str(FIXTURES / "four_functions"), "--payloads", str(out / "payload.tar.gz")]
+    argv = [str(SCORER), "--payloads", str(out / "payload.tar.gz")]
     assert run_handler_command(_args(add_handler_arguments, argv)) == 0
     text = capsys.readouterr().out
     assert "end_to_end        4      0       0" in text
@@ -45,7 +47,7 @@ def test_payload_reads_the_pipeline_environment(
 ) -> None:
     monkeypatch.setenv("CONTENT_TYPES", "text/csv")
     monkeypatch.setenv("SPECIAL_FIELD_age", "41")
-    argv = [str(FIXTURES / "four_functions"), "--out", str(tmp_path)]
+    argv = [str(SCORER), "--out", str(tmp_path)]
     assert run_payload_command(_args(add_payload_arguments, argv)) == 0
     assert (tmp_path / "text_csv" / "sample_payload.csv").read_text().startswith("0.0,41.0,")
 
@@ -54,7 +56,7 @@ def test_payload_errors_are_usage_errors(tmp_path: Path) -> None:
     argv = [str(tmp_path), "--out", str(tmp_path / "o"), "--ignore-env"]
     with pytest.raises(UsageError, match=r"no hyperparameters\.json"):
         run_payload_command(_args(add_payload_arguments, argv))
-    argv = [str(FIXTURES / "four_functions"), "--out", str(tmp_path), "--content-types", "x/y"]
+    argv = [str(SCORER), "--out", str(tmp_path), "--content-types", "x/y"]
     with pytest.raises(UsageError, match="unsupported content type"):
         run_payload_command(_args(add_payload_arguments, argv))
 
@@ -80,7 +82,7 @@ def test_spec_file_options_win_and_save_spec(tmp_path: Path) -> None:
         json.dumps(
             {
                 "handler_name": "scorer",
-                "packaged_model_path": str(FIXTURES / "four_functions"),
+                "packaged_model_path": str(SCORER),
                 "payload_samples_path": str(FIXTURES / "payloads" / "records"),
                 "environ_vars": {"A": "1"},
             }

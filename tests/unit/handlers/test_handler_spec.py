@@ -12,13 +12,15 @@ from runner.handlers import HandlerSpec, HandlerSpecError, load_spec, save_spec
 from runner.model import pack_model
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
+# the shipped example model is also the all-four-functions fixture (one copy)
+SCORER = Path(__file__).resolve().parents[3] / "checklists" / "models" / "scorer"
 RECORDS = FIXTURES / "payloads" / "records"
 
 
 def _spec(**fields: object) -> HandlerSpec:
     values: dict[str, object] = {
         "handler_name": "h",
-        "model": str(FIXTURES / "four_functions"),
+        "model": str(SCORER),
         "payloads": str(RECORDS),
     }
     values.update(fields)
@@ -31,7 +33,7 @@ def _messages(spec: HandlerSpec) -> list[str]:
 
 def test_fixture_folder_and_archive_are_valid(tmp_path: Path) -> None:
     assert _messages(_spec()) == []
-    archive = pack_model(FIXTURES / "four_functions", tmp_path / "model.tar.gz")
+    archive = pack_model(SCORER, tmp_path / "model.tar.gz")
     assert _messages(_spec(model=str(archive))) == []
 
 
@@ -50,7 +52,7 @@ def test_design_note_field_names_are_accepted(tmp_path: Path) -> None:
             {
                 "handler_name": "xgboost_inference",
                 "step_name": "ModelServing_inference",
-                "packaged_model_path": str(FIXTURES / "four_functions"),
+                "packaged_model_path": str(SCORER),
                 "payload_samples_path": str(RECORDS),
                 "supported_content_types": ["application/json", "text/csv"],
                 "supported_accept_types": ["application/json"],
@@ -67,7 +69,7 @@ def test_design_note_field_names_are_accepted(tmp_path: Path) -> None:
 
 
 def test_round_trip_and_relative_paths(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURES / "four_functions", tmp_path / "model")
+    shutil.copytree(SCORER, tmp_path / "model")
     shutil.copytree(RECORDS, tmp_path / "samples")
     spec = _spec(model="model", payloads="samples", env={"A": "1"}, timeout_seconds=5)
     path = save_spec(spec, tmp_path / "specs" / spec.spec_file_name())
