@@ -40,6 +40,7 @@ from runner.report.charts import (
     timeline_chart,
 )
 from runner.report.junit import blocked_by, failure_message
+from runner.report.signoff import tests_passed
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # Characters of a step's output shown inline (result.json has it all): a passing step's
@@ -115,6 +116,9 @@ class TestView:
     reason: str
     criteria: list[CriterionView]
     steps: list[StepView]
+    # Steps and evidence start expanded unless the test passed: a passing test's
+    # evidence stays one click away on screen and out of the printout.
+    expanded: bool
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,8 @@ class ReportView:
     decision_text: str
     header: list[tuple[str, str]]
     totals: list[tuple[str, int, str]]
-    passed: int
-    counted: int
+    tests_passed: str
+    why: list[Issue]
     duration: str
     interrupted: bool
     tests: list[TestView]
@@ -212,8 +216,8 @@ def build_view(result: RunResult) -> ReportView:
             ("Blocked", totals["blocked"], "blocked"),
             ("Skipped", totals["skipped"], "skipped"),
         ],
-        passed=totals["passed"],
-        counted=totals["total"],
+        tests_passed=tests_passed(result),
+        why=_why(result),
         duration=_seconds(result.duration),
         interrupted=result.interrupted,
         tests=[_test_view(t) for t in result.tests],
@@ -257,6 +261,7 @@ def _test_view(test: TestResult) -> TestView:
             for c in test.criteria
         ],
         steps=[_step_view(s) for s in test.steps],
+        expanded=test.status is not Status.PASSED,
     )
 
 
@@ -365,6 +370,16 @@ def _issues(result: RunResult) -> list[Issue]:
         elif test.status is Status.BLOCKED:
             issues.append(Issue(test.id, anchor, test.title, blocked_by(test, result)))
     return issues
+
+
+def _why(result: RunResult, limit: int = 3) -> list[Issue]:
+    """What the decision box says beside NEEDS WORK / BLOCKED: the failed tests' issues.
+
+    Blocked tests follow from a failure and are listed under "Issues found"; the box
+    names the causes (at most `limit`; the section has them all).
+    """
+    failed = {t.id for t in result.tests if t.status is Status.FAILED}
+    return [i for i in _issues(result) if i.test_id in failed][:limit]
 
 
 def _json(value: Any) -> str:

@@ -9,7 +9,8 @@ allows and format every time with three fixed decimals.
 A failed test carries ``<failure message="<first unmet criterion>">`` with the step
 details as text; a blocked test is ``<skipped message="blocked by <test>">``; step logs
 go to ``system-out``; the suite's properties hold target, profile, region, run id and
-decision (and the sign-off fields).
+decision, the "Tests passed: N / M" figure (``tests_passed``)
+and the sign-off fields.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import xml.etree.ElementTree as ET
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from runner.engine.results import RunResult, Status, StepResult, TestResult
+from runner.report.signoff import tests_passed
 
 # Attributes the Jenkins JUnit XSD (junit-10.xsd) allows, per element.
 _ALLOWED: dict[str, set[str]] = {
@@ -74,6 +76,7 @@ def _properties(result: RunResult) -> dict[str, str]:
     props = {
         "run_id": result.run_id,
         "decision": result.decision.value,
+        "tests_passed": tests_passed(result),
         "target": result.target,
         "profile": result.profile,
         "region": result.region or "",

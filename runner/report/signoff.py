@@ -54,6 +54,17 @@ def apply_signoff(
     return dataclasses.replace(result, signoff=resolve_signoff(result.signoff, flags, env))
 
 
+def tests_passed(result: RunResult) -> str:
+    """The seed's "Tests passed: N / M" figure, the same in HTML, JUnit and the terminal.
+
+    M counts every test of the checklist (async.yaml: the pre-deployment checklist and
+    tests 1-14, so 15), skipped ones included, so a partial run (``--only``) cannot look
+    complete; the per-status totals beside it say how many were skipped or blocked.
+    """
+    totals = result.totals
+    return f"{totals['passed']} / {totals['total']}"
+
+
 def _build_url(env: Mapping[str, str]) -> str | None:
     if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com")

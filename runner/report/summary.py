@@ -12,6 +12,7 @@ from rich.text import Text
 
 from runner.engine.results import Decision, RunResult, Status
 from runner.report.junit import failure_message
+from runner.report.signoff import tests_passed
 
 _STYLE = {
     Status.PASSED: "green",
@@ -28,20 +29,20 @@ _DECISION_STYLE = {
 
 def summary_table(result: RunResult) -> Table:
     table = Table(title=result.checklist, title_justify="left", expand=False)
-    table.add_column("#", justify="right", style="dim")
+    # No running number: checklist titles carry their own ("Test 1: ..." is the 2nd row
+    # of async.yaml, after the pre-deployment checklist).
     table.add_column("Test")
     table.add_column("Status")
     table.add_column("Criteria", justify="right")
     table.add_column("Time", justify="right")
     table.add_column("Why", overflow="fold")
-    for i, test in enumerate(result.tests, 1):
+    for test in result.tests:
         met = sum(c.passed is True for c in test.criteria)
         criteria = f"{met}/{len(test.criteria)}" if test.criteria else ""
         why = test.reason or ""
         if test.status is Status.FAILED and not why:
             why = failure_message(test)
         table.add_row(
-            str(i),
             test.title or test.id,
             Text(test.status.value.upper(), style=_STYLE[test.status]),
             criteria,
@@ -61,7 +62,7 @@ def print_summary(
     line = Text()
     line.append(f" {result.decision.value} ", style=_DECISION_STYLE[result.decision])
     line.append(
-        f"  Tests passed: {t['passed']} / {t['total']}  "
+        f"  Tests passed: {tests_passed(result)}  "
         f"(failed {t['failed']}, blocked {t['blocked']}, skipped {t['skipped']})  "
         f"in {result.duration:.1f} s"
     )

@@ -36,6 +36,11 @@ def test_page_shows_decision_totals_tests_and_marks(
     assert page.inner_text("#decision") == expected_decision(kind).value
     totals = run.totals
     assert page.inner_text("#passed-count") == f"Tests passed: {totals['passed']} / 14"
+    why = page.locator("#why li").all_inner_texts()
+    failed = [t for t in run.tests if t.status is Status.FAILED]
+    assert len(why) == (len(failed) + 1 if failed else 0)  # the causes + "All issues"
+    for test, text in zip(failed, why, strict=False):
+        assert text.startswith(f"{test.title}: ")
     for status in Status:
         shown = page.inner_text(f"[data-total={status.value}] b")
         assert int(shown) == totals[status.value], status
@@ -54,9 +59,26 @@ def test_page_shows_decision_totals_tests_and_marks(
     # Self-contained: nothing but the file itself was requested.
     assert requests == [html.as_uri()]
 
+    # Steps and evidence: open for a test that did not pass, one click away for one that did.
+    for i, test in enumerate(run.tests):
+        steps = sections.nth(i).locator("details.steps")
+        if not test.steps:
+            assert steps.count() == 0, test.id
+            continue
+        opened = test.status is not Status.PASSED
+        assert (steps.get_attribute("open") is not None) is opened, test.id
+        assert steps.locator(".step").first.is_visible() is opened, test.id
+
     page.screenshot(path=str(artifact_dir / f"signoff-{kind}.png"), full_page=True)
     pdf = artifact_dir / f"signoff-{kind}.pdf"
     page.emulate_media(media="print")
+    # Print is compact: a passing test shows its criteria, not its steps.
+    for i, test in enumerate(run.tests):
+        section = sections.nth(i)
+        assert section.locator("ul.criteria").is_visible() is bool(test.criteria), test.id
+        if test.steps:
+            printed = section.locator("details.steps").is_visible()
+            assert printed is (test.status is not Status.PASSED), test.id
     page.pdf(path=str(pdf), format="A4", print_background=True)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
@@ -64,6 +86,21 @@ def test_page_shows_decision_totals_tests_and_marks(
     assert pages, "no pages in the PDF"
     for width, height in pages:  # A4 is 595.92 x 842.88 pt
         assert round(float(width)) == 596 and round(float(height)) == 843
+    # 14 tests with all their evidence printed to 15 pages; compact print needs far fewer.
+    assert len(pages) <= 8, f"{len(pages)} pages"
+    page.close()
+
+
+def test_passing_evidence_opens_on_click(chromium_browser: Any, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    render_reports(sample_run("approved"), html_path=html)
+    page = _open(chromium_browser, html, [])
+    wait = page.locator("section[data-test=wait-result]")
+    evidence = wait.locator("table.evidence").first
+    assert not evidence.is_visible()
+    wait.locator("details.steps > summary").click()
+    assert evidence.is_visible()
+    assert "s3://checkrun-demo/async-inference-results/" in evidence.inner_text()
     page.close()
 
 
@@ -73,7 +110,7 @@ def test_model_output_is_text_not_markup(chromium_browser: Any, tmp_path: Path) 
     page = _open(chromium_browser, html, [])
     assert page.evaluate("document.scripts.length") == 0
     assert page.locator("pre.output b").count() == 0
-    outputs = page.locator("pre.output").all_inner_texts()
+    outputs = page.locator("pre.output").all_text_contents()  # also in closed <details>
     assert any(HOSTILE_OUTPUT.replace('"', '\\"') in text for text in outputs)
     page.close()
 

@@ -60,6 +60,7 @@ def test_junit_reads_back_with_junitparser(tmp_path: Path) -> None:
     assert "async-invocations -> 202" in (wait.system_out or "")
     props = {p.name: p.value for p in suite.properties()}
     assert props["decision"] == "NEEDS WORK"
+    assert props["tests_passed"] == "11 / 14"
     assert props["run_id"] == run.run_id
     assert (props["target"], props["profile"], props["region"]) == ("local", "local", "us-east-1")
 

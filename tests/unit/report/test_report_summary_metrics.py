@@ -6,6 +6,9 @@ from pathlib import Path
 
 from sample_runs import sample_run
 
+from runner.engine.results import Status, TestResult
+from runner.report.html import render_html
+from runner.report.junit import render_junit
 from runner.report.metrics import render_metrics
 from runner.report.summary import render_summary
 
@@ -21,6 +24,27 @@ def test_summary_shows_each_test_decision_and_paths() -> None:
     assert "Tests passed: 11 / 14" in text
     assert "report: reports/x/report.html" in text
     assert "Scores match (within 0.001 tolerance)" in text
+
+
+def test_tests_passed_counts_every_test_the_same_everywhere() -> None:
+    """async.yaml has a pre-deployment test plus tests 1-14: all 15 count, in every output."""
+    run = sample_run("needs_work")
+    pre = TestResult(
+        id="pre-deployment",
+        title="Pre-deployment checklist",
+        status=Status.PASSED,
+        started_at=run.started_at,
+        duration=1.0,
+    )
+    run = dataclasses.replace(run, tests=(pre, *run.tests))
+    assert (run.totals["passed"], run.totals["total"]) == (12, 15)
+    assert "Tests passed: 12 / 15" in render_summary(run)
+    assert 'id="passed-count">Tests passed: 12 / 15</div>' in render_html(run)
+    assert '<property name="tests_passed" value="12 / 15" />' in render_junit(run)
+    metrics = render_metrics(run).splitlines()
+    counts = [line for line in metrics if line.startswith("checkrun_tests{")]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in counts) == 15
+    assert any(line.endswith('status="passed"} 12.0') for line in counts)
 
 
 def test_metrics_are_valid_exposition_text() -> None:
