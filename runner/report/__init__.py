@@ -3,9 +3,11 @@
 `write_reports()` is what a run calls: it always writes ``result.json``, ``junit.xml``
 and ``report.html`` into ``report_dir`` (``reports/<run-id>/``), also writes any extra
 path asked for (``--json``, ``--junit-xml``, ``--html``, ``--metrics``), and points
-``reports/latest`` at the run. `render_reports()` writes only the paths given
-(``checkrun report result.json --html ...``). Every renderer sees the result after
-one more pass of the engine's secret redaction.
+``reports/latest`` at the run when the run is in the default place (a folder named
+after the run id); a folder chosen with ``--report-dir`` gets exactly its three files
+and ``latest`` is left alone, so a custom folder never moves it. `render_reports()`
+writes only the paths given (``checkrun report result.json --html ...``). Every
+renderer sees the result after one more pass of the engine's secret redaction.
 """
 
 from __future__ import annotations
@@ -56,12 +58,13 @@ def write_reports(
     html_path: Path | None = None,
     metrics_path: Path | None = None,
     secrets: Iterable[str] = (),
-    latest: bool = True,
+    latest: bool | None = None,
 ) -> list[Path]:
     """Write JSON, JUnit and HTML under `report_dir` plus the extra paths; return every path.
 
-    When `report_dir` is named after the run id (``reports/<run-id>``), its parent's
-    ``latest`` is pointed at it (unless ``latest=False``).
+    ``latest``: True points ``<parent>/latest`` at `report_dir`, False never touches it,
+    None (default) does so only when `report_dir` is named after the run id (the
+    default ``reports/<run-id>`` layout).
     """
     report_dir = Path(report_dir)
     targets: list[tuple[str, Path]] = [
@@ -76,7 +79,9 @@ def write_reports(
         if extra is not None:
             targets.append((kind, Path(extra)))
     written = _write_all(result, targets, secrets)
-    if latest and report_dir.name == result.run_id:
+    if latest is None:
+        latest = report_dir.name == result.run_id
+    if latest:
         link_latest(report_dir)
     return written
 

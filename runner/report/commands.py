@@ -40,7 +40,10 @@ _SIGNOFF = (
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     """Report paths and sign-off flags; reports/<run-id>/ always gets JSON, JUnit and HTML."""
-    outputs = parser.add_argument_group("reports (always also written to reports/<run-id>/)")
+    outputs = parser.add_argument_group(
+        "reports (always also written to reports/<run-id>/, which reports/latest points at;"
+        " --report-dir DIR: to DIR, and reports/latest is left alone)"
+    )
     for flag, dest, text in _OUTPUTS:
         outputs.add_argument(flag, dest=dest, type=Path, metavar="PATH", help=text)
     add_signoff_options(parser)
@@ -83,10 +86,14 @@ def finish_run(
 
     result = apply_signoff(result, signoff_flags(args), env)
     folder = report_dir if report_dir is not None else Path("reports") / result.run_id
+    # reports/latest follows runs in the default place only: `--report-dir DIR` gets
+    # its files in DIR and moves nothing else.
+    chosen = getattr(args, "report_dir", None) is not None
     p = report_paths(args)
     paths = write_reports(
         result,
         report_dir=folder,
+        latest=False if chosen else None,
         secrets=secrets,
         json_path=p["json_path"],
         junit_path=p["junit_path"],
@@ -150,7 +157,7 @@ def diff_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-seconds",
-        type=float,
+        type=_seconds,
         default=0.5,
         metavar="S",
         help="ignore timing changes smaller than this many seconds (default 0.5)",
@@ -183,6 +190,16 @@ def parse_threshold(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a fraction or percentage: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError("threshold must be >= 0")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("--min-seconds must be >= 0")
     return value
 
 

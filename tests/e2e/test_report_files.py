@@ -57,3 +57,19 @@ def test_run_writes_json_junit_html_metrics_and_latest(
     # Declared secrets never reach a report (the checklist marks api_token secret).
     for path in (latest / "result.json", latest / "junit.xml", latest / "report.html"):
         assert "s3cr3t-token-value" not in path.read_text(encoding="utf-8")
+
+
+def test_chosen_report_dir_gets_the_files_and_leaves_latest_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports" / "earlier").mkdir(parents=True)
+    (tmp_path / "reports" / "latest").symlink_to("earlier", target_is_directory=True)
+    chosen = tmp_path / "ci" / "signoff"
+    argv = [str(ROOT / "checklists" / "example.yaml"), "--log-format", "plain"]
+    assert main([*argv, "--report-dir", str(chosen)]) == 0
+    assert {"junit.xml", "report.html", "result.json"} <= {p.name for p in chosen.iterdir()}
+    assert load_result(chosen / "result.json").decision.value == "APPROVED"
+    assert os.readlink(tmp_path / "reports" / "latest") == "earlier"
+    assert not (chosen.parent / "latest").exists()
+    assert f"report: {chosen / 'report.html'}" in capsys.readouterr().out

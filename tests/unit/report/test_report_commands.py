@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     add_diff_command(sub)
     run = sub.add_parser("run")
     run.add_argument("checklist")
+    run.add_argument("--report-dir", type=Path)  # as runner/cli.py declares it
     add_report_options(run)
     return parser
 
@@ -107,6 +108,30 @@ def test_finish_run_writes_all_reports_with_signoff(tmp_path: Path) -> None:
     stored = json.loads((tmp_path / "reports" / run.run_id / "result.json").read_text())
     assert stored["signoff"]["environment"] == "Production"
     assert "APPROVED" in out.getvalue() and "m.prom" in out.getvalue()
+
+
+def test_latest_follows_default_runs_only_never_a_chosen_report_dir(tmp_path: Path) -> None:
+    run = sample_run("approved")
+    reports = tmp_path / "reports"
+    default = reports / run.run_id
+    finish_run(run, _parser().parse_args(["run", "x.yaml"]), report_dir=default, show=False)
+    assert (reports / "latest").resolve() == default.resolve()
+    # --report-dir, even one named after the run id or inside reports/: files, no latest.
+    for chosen in (tmp_path / "nightly", tmp_path / "other" / run.run_id, reports / "ci"):
+        args = _parser().parse_args(["run", "x.yaml", "--report-dir", str(chosen)])
+        _, paths = finish_run(run, args, report_dir=chosen, show=False)
+        assert sorted(p.name for p in paths) == ["junit.xml", "report.html", "result.json"]
+        assert all(p.parent == chosen for p in paths)
+        assert (reports / "latest").resolve() == default.resolve()
+    assert not (tmp_path / "latest").exists() and not (tmp_path / "other" / "latest").exists()
+
+
+def test_diff_rejects_negative_min_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    for value in ("-1", "soon"):
+        with pytest.raises(SystemExit) as exit_info:
+            _parser().parse_args(["diff", "a.json", "b.json", f"--min-seconds={value}"])
+        assert exit_info.value.code == 2
+    assert "--min-seconds must be >= 0" in capsys.readouterr().err
 
 
 def test_signoff_precedence_and_ci_variables() -> None:
