@@ -21,11 +21,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from runner.actions.registry import ActionOutput, action
 from runner.errors import ActionError
 from runner.handlers import HandlerSpec, HandlerSpecError, load_spec, run_handler_tests
+from runner.handlers.spec import build_handler_spec
 
 SPEC_FIELDS = (
     "handler_name",
@@ -58,7 +59,9 @@ class HandlerTestArgs(BaseModel):
     env: dict[str, str] | None = None
     framework: str | None = None
     timeout_seconds: float | None = None
-    validate_model_loading: bool | None = None
+    validate_model_loading: bool | None = Field(
+        default=None, description="only true: model_fn always runs (the other checks need it)"
+    )
     validate_input_processing: bool | None = None
     validate_prediction: bool | None = None
     validate_output_formatting: bool | None = None
@@ -83,11 +86,7 @@ def build_spec(args: HandlerTestArgs, ctx: Any) -> HandlerSpec:
         values["handler_name"] = Path(values["model"]).name.removesuffix(".tar.gz")
     if "model" not in values:
         raise ActionError("handler.test needs `spec` or `model`", code="HandlerSpecError")
-    try:
-        return HandlerSpec.model_validate(values).with_base_dir(base_dir)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ActionError(f"invalid handler spec: {problems}", code="HandlerSpecError") from exc
+    return build_handler_spec(values, base_dir)  # HandlerSpecError: every field problem
 
 
 @action("handler.test", args=HandlerTestArgs)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runner.actions.registry import ActionOutput, action
 from runner.errors import ActionError
 from runner.payload import PayloadError, PayloadOptions, generate_payloads
+from runner.payload.generate import options_error
 
 
 class GenerateArgs(BaseModel):
@@ -56,8 +57,7 @@ def generate(args: GenerateArgs, ctx: Any) -> ActionOutput:
         options = PayloadOptions.from_env(os.environ if args.from_env else {}, **overrides)
         result = generate_payloads(model, out, options, unpack=args.unpack)
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise ActionError(f"invalid payload options: {problems}", code="PayloadError") from exc
+        raise ActionError(options_error(exc), code="PayloadError") from exc
     except PayloadError as exc:
         raise ActionError(str(exc), code="PayloadError") from exc
     value = result.to_dict()

@@ -15,10 +15,16 @@ from typing import Any
 
 from runner.errors import UsageError
 from runner.handlers.harness import HandlerReport, run_handler_tests
-from runner.handlers.spec import HandlerSpec, load_spec, save_spec
+from runner.handlers.spec import (
+    MODEL_FN_ALWAYS_RUNS,
+    HandlerSpec,
+    build_handler_spec,
+    load_spec,
+    save_spec,
+)
 
+# checks --skip can leave out; model_fn always runs (every other check needs its model)
 _SWITCHES = (
-    ("model_fn", "validate_model_loading"),
     ("input_fn", "validate_input_processing"),
     ("predict_fn", "validate_prediction"),
     ("output_fn", "validate_output_formatting"),
@@ -83,6 +89,8 @@ def build_spec(args: argparse.Namespace) -> HandlerSpec:
     if not is_spec:
         base["model"] = str(target)
         base["handler_name"] = target.name.removesuffix(".tar.gz").removesuffix(".tgz") or "model"
+    if "model_fn" in args.skip:
+        raise UsageError(f"--skip model_fn: {MODEL_FN_ALWAYS_RUNS}")
     unknown = [s for s in args.skip if s not in dict(_SWITCHES)]
     if unknown:
         raise UsageError(f"--skip: unknown check(s) {', '.join(unknown)}")
@@ -100,11 +108,7 @@ def build_spec(args: argparse.Namespace) -> HandlerSpec:
     for name, field in _SWITCHES:
         if name in args.skip:
             values[field] = False
-    try:
-        spec = HandlerSpec.model_validate(values)
-    except ValueError as exc:
-        raise UsageError(f"invalid handler options: {exc}") from exc
-    return spec.with_base_dir(base_dir)
+    return build_handler_spec(values, base_dir)  # HandlerSpecError: every problem, exit 3
 
 
 def format_report(report: HandlerReport, verbose: int = 0) -> str:

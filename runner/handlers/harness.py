@@ -171,7 +171,6 @@ def _job(spec: HandlerSpec, model_dir: Path, work: Path) -> dict[str, Any]:
         "accept_types": list(spec.accept_types),
         "samples": samples,
         "checks": {
-            "model_fn": spec.validate_model_loading,
             "input_fn": spec.validate_input_processing,
             "predict_fn": spec.validate_prediction,
             "output_fn": spec.validate_output_formatting,

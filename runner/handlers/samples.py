@@ -6,10 +6,11 @@ Two layouts are read, in a folder or inside an archive:
     json_samples/*.json          application/json (one record, an array, or NDJSON)
     parquet_samples/*.parquet    application/x-parquet (needs the `parquet` extra: pyarrow)
 
-and the one `checkrun payload` writes: a folder per content type, named after it with "/"
-replaced by "_" (`application_json/`, `text_csv/`, `application_x-parquet/`). A folder holding
-no sample folders but a `payload.tar.gz` is read through the archive. A single file is one
-sample, its content type taken from its extension.
+(or one such folder on its own, e.g. `json_samples/`), and the one `checkrun payload` writes:
+a folder per content type, named after it with "/" replaced by "_" (`application_json/`,
+`text_csv/`, `application_x-parquet/`). A folder holding no sample folders but a
+`payload.tar.gz` is read through the archive. A single file is one sample, its content type
+taken from its extension.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from runner.errors import CheckrunError
+from runner.payload.archive import open_archive
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -127,8 +129,11 @@ def _from_folder(folder: Path) -> list[PayloadSample]:
     sample_folders = [
         d for d in sorted(folder.iterdir()) if d.is_dir() and folder_content_type(d.name)
     ]
+    root = folder
     if not sample_folders and (folder / PAYLOAD_ARCHIVE).is_file():
         return _from_archive(folder / PAYLOAD_ARCHIVE)
+    if not sample_folders and folder_content_type(folder.name):
+        root, sample_folders = folder.parent, [folder]  # given json_samples/ itself
     total = 0
     for sub in sample_folders:
         content_type = folder_content_type(sub.name)
@@ -137,7 +142,7 @@ def _from_folder(folder: Path) -> list[PayloadSample]:
             total += path.stat().st_size
             if total > MAX_SAMPLES_BYTES:
                 raise SamplesError(f"samples in {folder} exceed {MAX_SAMPLES_BYTES} bytes")
-            name = path.relative_to(folder).as_posix()
+            name = path.relative_to(root).as_posix()
             samples.append(_sample(name, content_type, path.read_bytes(), str(path)))
     return samples
 
@@ -145,7 +150,7 @@ def _from_folder(folder: Path) -> list[PayloadSample]:
 def _from_archive(archive: Path) -> list[PayloadSample]:
     samples: list[PayloadSample] = []
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with open_archive(archive) as tar:
             members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
             total = 0
             for member in members:

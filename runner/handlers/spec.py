@@ -18,6 +18,7 @@ import os
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from pydantic import (
     AliasChoices,
@@ -26,11 +27,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from runner.errors import ChecklistError, Problem
 from runner.handlers.samples import JSON, SamplesError, load_samples
+from runner.payload.archive import open_archive
 
 CSV = "text/csv"
 MODEL_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -40,6 +43,13 @@ FRAMEWORKS_WITH_DEFAULT_MODEL_FN = ("sklearn", "xgboost")
 # Fields the design notes' tool writes that mean nothing here: extraction paths it derives
 # itself and timestamps. Dropped on load so its spec files still load.
 IGNORED_FIELDS = frozenset({"model_paths", "code_paths", "data_paths", "created_at", "updated_at"})
+
+
+MODEL_FN_ALWAYS_RUNS = (
+    "model loading cannot be switched off: model_fn always runs, because input_fn, "
+    "predict_fn, output_fn and end to end all need the model it returns; switch those off "
+    "instead"
+)
 
 
 class HandlerSpecError(ChecklistError):
@@ -79,14 +89,25 @@ class HandlerSpec(BaseModel):
     )
     timeout_seconds: float = Field(default=300.0, gt=0, description="whole test run limit")
     step_name: str | None = None
-    # model_fn always runs (every other check needs the model); the switch is kept for specs
-    validate_model_loading: bool = True
+    # Only `true` is accepted: model_fn always runs, since every other check needs the model
+    # it returns. The field stays so the design notes' spec files load; `false` is refused
+    # with that reason rather than silently ignored.
+    validate_model_loading: bool = Field(
+        default=True, description="always true: model_fn is tested whenever anything is"
+    )
     validate_input_processing: bool = True
     validate_prediction: bool = True
     validate_output_formatting: bool = True
     validate_end_to_end: bool = True
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("validate_model_loading")
+    @classmethod
+    def _model_fn_always_runs(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(MODEL_FN_ALWAYS_RUNS)
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -166,7 +187,7 @@ def _folder_sources(folder: Path, env: dict[str, str]) -> dict[str, bytes | None
 
 def _archive_sources(archive: Path) -> dict[str, bytes | None]:
     out: dict[str, bytes | None] = {}
-    with tarfile.open(archive, "r:*") as tar:
+    with open_archive(archive) as tar:
         for member in tar.getmembers():
             name = "/".join(p for p in PurePosixPath(member.name).parts if p != ".")
             if member.isdir():
@@ -267,18 +288,53 @@ def _sample_problems(spec: HandlerSpec) -> list[Problem]:
             )
         ]
     problems = []
+    unsupported: dict[str, list[str]] = {}
     for sample in samples:
         if sample.content_type not in spec.content_types:
+            unsupported.setdefault(sample.content_type, []).append(sample.name)
+        if sample.shape == "invalid-json":
+            problems.append(Problem(f"sample {sample.name} is not valid JSON", key="payloads"))
+    if spec.content_types:  # an empty list is reported once, not per sample
+        for content_type, names in unsupported.items():
             problems.append(
                 Problem(
-                    f"sample {sample.name} is {sample.content_type}, which the spec does not "
+                    f"{_samples_phrase(names)} {content_type}, which the spec does not "
                     f"support ({', '.join(spec.content_types)})",
                     key="payloads",
                 )
             )
-        if sample.shape == "invalid-json":
-            problems.append(Problem(f"sample {sample.name} is not valid JSON", key="payloads"))
     return problems
+
+
+def _samples_phrase(names: list[str], shown: int = 3) -> str:
+    """`sample a is` / `3 samples (a, b, c) are` / `5 samples (a, b, c, ...) are`."""
+    if len(names) == 1:
+        return f"sample {names[0]} is"
+    listed = ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+    return f"{len(names)} samples ({listed}) are"
+
+
+def validation_problems(exc: ValidationError, file: str | None = None) -> list[Problem]:
+    """One Problem per field error of `exc`, keyed by the field, without pydantic's
+    "Value error, " prefix and links."""
+    return [
+        Problem(
+            str(e["msg"]).removeprefix("Value error, "),
+            file=file,
+            key=".".join(str(p) for p in e["loc"]) or None,
+        )
+        for e in exc.errors()
+    ]
+
+
+def build_handler_spec(values: dict[str, Any], base_dir: Path) -> HandlerSpec:
+    """A spec from field values (files, options, action arguments), paths relative to
+    `base_dir`; HandlerSpecError lists every field problem."""
+    try:
+        spec = HandlerSpec.model_validate(values)
+    except ValidationError as exc:
+        raise HandlerSpecError(validation_problems(exc)) from None
+    return spec.with_base_dir(base_dir)
 
 
 def load_spec(path: Path) -> HandlerSpec:
@@ -295,12 +351,7 @@ def load_spec(path: Path) -> HandlerSpec:
     try:
         spec = HandlerSpec.model_validate(data)
     except ValidationError as exc:
-        raise HandlerSpecError(
-            [
-                Problem(e["msg"], file=str(path), key=".".join(str(p) for p in e["loc"]) or None)
-                for e in exc.errors()
-            ]
-        ) from exc
+        raise HandlerSpecError(validation_problems(exc, str(path))) from None
     return spec.with_base_dir(path.parent)
 
 

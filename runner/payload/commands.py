@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from runner.errors import UsageError
 from runner.payload.fields import PayloadError
-from runner.payload.generate import PayloadOptions, generate_payloads
+from runner.payload.generate import PayloadOptions, generate_payloads, options_error
 
 
 def add_payload_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,9 +58,7 @@ def run_payload_command(args: argparse.Namespace) -> int:
         )
         result = generate_payloads(args.model, args.out, options, unpack=not args.archive_only)
     except ValidationError as exc:
-        raise UsageError(
-            "invalid payload options: " + "; ".join(str(e["msg"]) for e in exc.errors())
-        ) from exc
+        raise UsageError(options_error(exc)) from None
     except PayloadError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{result.archive}  ({len(result.fields.fields)} fields from {result.fields.source})")

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from runner.errors import CheckrunError
+from runner.payload.archive import open_archive
 
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 MAX_HYPERPARAMETERS_BYTES = 16 * 2**20  # a field list, not a data set
@@ -93,7 +94,7 @@ def _read_from_folder(folder: Path) -> tuple[bytes, str]:
 
 def _read_from_archive(archive: Path) -> tuple[bytes, str]:
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with open_archive(archive) as tar:
             members = [
                 m
                 for m in tar.getmembers()

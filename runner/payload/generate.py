@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.payload.fields import ModelFields, PayloadError, PayloadField, load_model_fields
 
@@ -107,6 +107,15 @@ class PayloadOptions(BaseModel):
             values["special_fields"] = special
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
+
+
+def options_error(exc: ValidationError) -> str:
+    """One line for invalid PayloadOptions: each field and what is wrong with it."""
+    return "invalid payload options: " + "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'options'}: "
+        + str(e["msg"]).removeprefix("Value error, ")
+        for e in exc.errors()
+    )
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,19 @@ def test_spec_problems_are_listed(workspace: Path) -> None:
 def test_needs_a_spec_or_a_model(workspace: Path) -> None:
     with pytest.raises(ActionError, match="needs `spec` or `model`"):
         _call(workspace, payloads="samples")
+
+
+def test_invalid_fields_and_model_loading_off_are_listed(workspace: Path) -> None:
+    with pytest.raises(ActionError) as info:
+        _call(
+            workspace,
+            model="models/scorer",
+            payloads="samples",
+            timeout_seconds=0,
+            validate_model_loading=False,
+        )
+    assert info.value.code == "HandlerSpecError"
+    problems = info.value.evidence["problems"]
+    assert problems[0] == "timeout_seconds: Input should be greater than 0"
+    assert problems[1].startswith("validate_model_loading: model loading cannot be switched off")
+    assert "model_fn always runs" in str(info.value)

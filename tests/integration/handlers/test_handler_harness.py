@@ -246,8 +246,7 @@ def test_nothing_is_left_in_the_work_folder(tmp_path: Path) -> None:
     assert list(work.iterdir()) == []  # extracted model, samples, job and log all removed
 
 
-def test_parquet_payloads_feed_the_handler(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
+def test_parquet_payloads_feed_the_handler(tmp_path: Path) -> None:  # pyarrow: `test` extra
     options = PayloadOptions(content_types=["application/x-parquet", "application/json"])
     generated = generate_payloads(SCORER, tmp_path / "payload", options)
     report = _run(

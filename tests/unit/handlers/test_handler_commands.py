@@ -57,8 +57,12 @@ def test_payload_errors_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"no hyperparameters\.json"):
         run_payload_command(_args(add_payload_arguments, argv))
     argv = [str(SCORER), "--out", str(tmp_path), "--content-types", "x/y"]
-    with pytest.raises(UsageError, match="unsupported content type"):
+    with pytest.raises(UsageError) as info:
         run_payload_command(_args(add_payload_arguments, argv))
+    assert str(info.value) == (
+        "invalid payload options: content_types: unsupported content type(s) x/y; "
+        "supported: application/json, text/csv, application/x-parquet"
+    )
 
 
 def test_failing_handler_exits_1_and_shows_tracebacks_with_v(
@@ -108,6 +112,13 @@ def test_invalid_spec_lists_every_problem(tmp_path: Path) -> None:
 def test_bad_options(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown check"):
         build_spec(_args(add_handler_arguments, [str(tmp_path), "--skip", "everything"]))
+    with pytest.raises(UsageError, match="--skip model_fn: model loading cannot be switched off"):
+        build_spec(_args(add_handler_arguments, [str(tmp_path), "--skip", "model_fn,end_to_end"]))
+    with pytest.raises(HandlerSpecError) as info:  # every bad option, keyed, no pydantic dump
+        build_spec(_args(add_handler_arguments, [str(tmp_path), "--timeout", "-1"]))
+    assert [str(p) for p in info.value.problems] == [
+        "timeout_seconds: Input should be greater than 0"
+    ]
     with pytest.raises(UsageError, match="NAME=VALUE"):
         build_spec(_args(add_handler_arguments, [str(tmp_path), "--env", "novalue"]))
     with pytest.raises(HandlerSpecError, match="does not exist"):

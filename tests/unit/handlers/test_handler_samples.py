@@ -107,8 +107,7 @@ def test_invalid_json_is_marked() -> None:
     assert describe("application/json", b"{oops", "x.json") == ("invalid-json", None)
 
 
-def test_parquet_samples(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
+def test_parquet_samples(tmp_path: Path) -> None:  # pyarrow is in the `test` extra
     folder = tmp_path / "samples" / "parquet_samples"
     folder.mkdir(parents=True)
     out = tmp_path / "gen"
@@ -140,3 +139,13 @@ def test_parquet_that_is_not_parquet(tmp_path: Path) -> None:
     (folder / "one.parquet").write_bytes(b"csv,really")
     with pytest.raises(SamplesError, match="no PAR1 magic"):
         load_samples(tmp_path)
+
+
+def test_one_sample_folder_on_its_own() -> None:
+    # `--payloads samples/json_samples` reads that folder as the design notes' json_samples/
+    samples = load_samples(FIXTURES / "payloads" / "records" / "json_samples")
+    assert [(s.name, s.content_type) for s in samples] == [
+        ("json_samples/array_records.json", "application/json"),
+        ("json_samples/ndjson_sample.json", "application/json"),
+        ("json_samples/single_record.json", "application/json"),
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from runner.handlers import HandlerSpec, HandlerSpecError, load_spec, save_spec
+from runner.handlers.spec import build_handler_spec
 from runner.model import pack_model
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
@@ -43,6 +44,24 @@ def test_defaults() -> None:
     assert spec.accept_types == ["application/json", "text/csv"]
     assert spec.timeout_seconds == 300
     assert spec.validate_end_to_end and spec.validate_model_loading
+
+
+def test_model_loading_cannot_be_switched_off(tmp_path: Path) -> None:
+    # model_fn always runs (every other check needs its model): `false` is refused, not ignored
+    with pytest.raises(HandlerSpecError) as info:
+        build_handler_spec(
+            {"handler_name": "h", "model": "m", "validate_model_loading": False}, tmp_path
+        )
+    [problem] = info.value.problems
+    assert problem.key == "validate_model_loading"
+    assert problem.message.startswith("model loading cannot be switched off: model_fn always runs")
+    path = tmp_path / "spec.json"
+    path.write_text(
+        json.dumps({"handler_name": "h", "model": "m", "validate_model_loading": False})
+    )
+    with pytest.raises(HandlerSpecError, match="validate_model_loading: model loading cannot"):
+        load_spec(path)
+    assert _spec(validate_model_loading=True, validate_prediction=False).validate_model_loading
 
 
 def test_design_note_field_names_are_accepted(tmp_path: Path) -> None:
@@ -112,7 +131,13 @@ def test_not_a_tar_gz(tmp_path: Path) -> None:
     assert "must be a .tar.gz" in _messages(_spec(model=str(zipped)))[0]
     broken = tmp_path / "model.tar.gz"
     broken.write_bytes(b"nope")
-    assert "not a readable tar.gz" in _messages(_spec(model=str(broken)))[0]
+    [message] = _messages(_spec(model=str(broken)))
+    assert message == f"model {broken} is not a readable tar.gz: neither gzip nor tar data"
+    broken.write_bytes(b"PK\x03\x04" + b"\0" * 40)  # a zip named .tar.gz
+    [message] = _messages(_spec(model=str(broken)))
+    assert message.endswith("is not a readable tar.gz: a zip file, not a tar.gz")
+    broken.write_bytes(b"")
+    assert _messages(_spec(model=str(broken)))[0].endswith(": the file is empty")
 
 
 def test_no_code_folder(tmp_path: Path) -> None:
@@ -168,9 +193,14 @@ def test_no_samples_and_unsupported_sample_types(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     [message] = _messages(_spec(payloads=str(tmp_path / "empty")))
     assert "no samples" in message
-    messages = _messages(_spec(content_types=["application/json"]))
-    assert len(messages) == 2  # the two CSV samples
-    assert all("is text/csv, which the spec does not support" in m for m in messages)
+    # one problem per unsupported content type, naming its samples
+    assert _messages(_spec(content_types=["application/json"])) == [
+        "2 samples (csv_samples/batch_sample.csv, csv_samples/sample_001.csv) are text/csv, "
+        "which the spec does not support (application/json)"
+    ]
+    [message] = _messages(_spec(content_types=["text/csv"]))
+    assert message.startswith("3 samples (json_samples/array_records.json, ")
+    assert message.endswith(") are application/json, which the spec does not support (text/csv)")
     assert "no payload samples given" in _messages(_spec(payloads=None))[0]
 
 

@@ -123,5 +123,12 @@ def test_missing_model_and_non_archive_file(tmp_path: Path) -> None:
         load_model_fields(tmp_path / "nope.tar.gz")
     bogus = tmp_path / "model.tar.gz"
     bogus.write_bytes(b"not a tar")
-    with pytest.raises(PayloadError, match="neither a folder nor a readable tar archive"):
+    with pytest.raises(PayloadError) as info:
+        load_model_fields(bogus)
+    # one line saying what the file is, not tarfile's one line per compression tried
+    assert str(info.value) == (
+        f"model {bogus} is neither a folder nor a readable tar archive: neither gzip nor tar data"
+    )
+    bogus.write_bytes(b"PK\x03\x04" + b"\0" * 26)
+    with pytest.raises(PayloadError, match=r"readable tar archive: a zip file, not a tar\.gz$"):
         load_model_fields(bogus)

@@ -174,7 +174,8 @@ def test_parquet_needs_pyarrow(
 
 
 def test_parquet_sample_round_trips(model_dir: Path, tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.parquet as pq  # in the `test` extra: this runs in CI
+
     options = PayloadOptions(content_types=["application/x-parquet"])
     result = generate_payloads(model_dir, tmp_path / "out", options)
     table = pq.read_table(result.samples["application/x-parquet"])

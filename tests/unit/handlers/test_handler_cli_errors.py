@@ -1,0 +1,234 @@
+"""`checkrun handler` / `checkrun payload` fed bad input, as a user would: each mistake is one
+or two clear lines on stderr, exit code 3, no traceback; and Parquet without pyarrow installed
+(simulated in a child process whose imports of pyarrow fail)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from runner.model import pack_model
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "handlers"
+SCORER = ROOT / "checklists" / "models" / "scorer"
+RECORDS = FIXTURES / "payloads" / "records"
+
+
+def _zip_named_tar_gz(tmp: Path) -> Path:
+    path = tmp / "model.tar.gz"
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 26)
+    return path
+
+
+def _no_code_folder(tmp: Path) -> Path:
+    (tmp / "m").mkdir()
+    (tmp / "m" / "weights.json").write_text("{}")
+    return pack_model(tmp / "m", tmp / "model.tar.gz")
+
+
+def _file(path: Path) -> Path:
+    path.write_text("1,2\n")
+    return path
+
+
+def _hyperparameters(tmp: Path, data: object) -> Path:
+    (tmp / "m").mkdir(exist_ok=True)
+    (tmp / "m" / "hyperparameters.json").write_text(json.dumps(data))
+    return tmp / "m"
+
+
+# (argv built from a temp folder, a piece of the one error line)
+CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
+    "handler: missing archive": (
+        lambda t: ["handler", str(t / "model.tar.gz"), "--payloads", str(RECORDS)],
+        "model.tar.gz does not exist",
+    ),
+    "handler: not a .tar.gz": (
+        lambda t: ["handler", str(t / "model.zip"), "--payloads", str(RECORDS)],
+        "must be a .tar.gz (or an extracted model folder)",
+    ),
+    "handler: a zip named .tar.gz": (
+        lambda t: ["handler", str(_zip_named_tar_gz(t)), "--payloads", str(RECORDS)],
+        "is not a readable tar.gz: a zip file, not a tar.gz",
+    ),
+    "handler: no code folder": (
+        lambda t: ["handler", str(_no_code_folder(t)), "--payloads", str(RECORDS)],
+        "no code/ folder in",
+    ),
+    "handler: sample of an unsupported type": (
+        lambda t: (
+            [
+                "handler",
+                str(SCORER),
+                "--payloads",
+                str(RECORDS),
+                "--content-types",
+                "application/json",
+            ]
+        ),
+        "2 samples (csv_samples/batch_sample.csv, csv_samples/sample_001.csv) are text/csv, "
+        "which the spec does not support (application/json)",
+    ),
+    "handler: unknown content type": (
+        lambda t: (
+            [
+                "handler",
+                str(SCORER),
+                "--payloads",
+                str(RECORDS / "json_samples"),
+                "--content-types",
+                "application/foo",
+            ]
+        ),
+        "3 samples (json_samples/array_records.json, json_samples/ndjson_sample.json, "
+        "json_samples/single_record.json) are application/json, which the spec does not "
+        "support (application/foo)",
+    ),
+    "handler: sample file of unknown type": (
+        lambda t: ["handler", str(SCORER), "--payloads", str(_file(t / "rows.txt"))],
+        "cannot tell the content type of rows.txt; use one of .csv, .json, .jsonl, .ndjson, "
+        ".parquet or a samples folder",
+    ),
+    "handler: model_fn cannot be skipped": (
+        lambda t: ["handler", str(SCORER), "--payloads", str(RECORDS), "--skip", "model_fn"],
+        "model loading cannot be switched off: model_fn always runs",
+    ),
+    "payload: missing archive": (
+        lambda t: [
+            "payload",
+            str(t / "model.tar.gz"),
+            "--out",
+            str(t / "out"),
+        ],
+        "model.tar.gz does not exist",
+    ),
+    "payload: not a tar.gz": (
+        lambda t: [
+            "payload",
+            str(_zip_named_tar_gz(t)),
+            "--out",
+            str(t / "out"),
+        ],
+        "neither a folder nor a readable tar archive: a zip file, not a tar.gz",
+    ),
+    "payload: no hyperparameters.json": (
+        lambda t: [
+            "payload",
+            str(_no_code_folder(t)),
+            "--out",
+            str(t / "out"),
+        ],
+        "no hyperparameters.json in model archive",
+    ),
+    "payload: hyperparameters missing tab_field_list": (
+        lambda t: (
+            [
+                "payload",
+                str(_hyperparameters(t, {"full_field_list": ["a"]})),
+                "--out",
+                str(t / "out"),
+            ]
+        ),
+        "hyperparameters.json: missing 'tab_field_list' (a list of field names)",
+    ),
+    "payload: hyperparameters missing full_field_list": (
+        lambda t: (
+            [
+                "payload",
+                str(_hyperparameters(t, {"tab_field_list": []})),
+                "--out",
+                str(t / "out"),
+            ]
+        ),
+        "hyperparameters.json: missing 'full_field_list' (a list of field names)",
+    ),
+    "payload: unknown content type": (
+        lambda t: (
+            [
+                "payload",
+                str(SCORER),
+                "--out",
+                str(t / "out"),
+                "--content-types",
+                "application/foo",
+            ]
+        ),
+        "invalid payload options: content_types: unsupported content type(s) application/foo",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_clear_line_and_exit_3(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build, needle = CASES[case]
+    (tmp_path / "model.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    code = main([*build(tmp_path), *(["--ignore-env"] if "payload" in case[:8] else [])])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 3, captured
+    assert needle in lines[0], lines
+    assert lines[0].startswith("error: ")
+    # the problem, then at most "1 problem found; nothing was run"
+    assert len(lines) <= 2 and "Traceback" not in captured.err, lines
+    assert not (tmp_path / "out").exists()  # nothing written on a refused payload
+
+
+# Imports of pyarrow fail in the child, as when the `parquet` extra is not installed.
+WITHOUT_PYARROW = """
+import sys
+class NoPyarrow:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pyarrow":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, NoPyarrow())
+from runner.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _checkrun_without_pyarrow(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_PYARROW, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_parquet_without_pyarrow_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    payload = ["payload", str(SCORER), "--out", str(out), "--ignore-env"]
+    parquet = _checkrun_without_pyarrow(*payload, "--content-types", "application/x-parquet")
+    assert parquet.returncode == 3, parquet
+    assert parquet.stderr.strip() == (
+        "error: application/x-parquet payloads need pyarrow: pip install 'checkrun[parquet]'"
+    )
+    assert not out.exists()
+    # the same child without Parquet works: only pyarrow is missing
+    plain = _checkrun_without_pyarrow(*payload, "--content-types", "application/json")
+    assert plain.returncode == 0, plain
+    samples = tmp_path / "samples" / "parquet_samples"
+    samples.mkdir(parents=True)
+    (samples / "one.parquet").write_bytes(b"PAR1" + b"\0" * 8 + b"PAR1")
+    handler = _checkrun_without_pyarrow(
+        "handler", str(SCORER), "--payloads", str(tmp_path / "samples"), "--check"
+    )
+    assert handler.returncode == 3, handler
+    lines = handler.stderr.strip().splitlines()
+    assert lines[0] == (
+        "error: payloads: parquet sample parquet_samples/one.parquet needs pyarrow to be read: "
+        "pip install 'checkrun[parquet]'"
+    )
+    assert len(lines) == 2 and "Traceback" not in handler.stderr
