@@ -23,6 +23,8 @@ class LogsExpectArgs(BaseModel):
     absent: list[str] = Field(default_factory=list)  # regexes no event may match
     timeout: float = Field(default=30.0, ge=0)  # how long to wait for `present` patterns
     since: str | None = None  # ISO time to read from (default: when the run started)
+    # false: report `missing` / `unexpected` in the value and let criteria judge each one
+    fail: bool = True
 
     @model_validator(mode="after")
     def _group(self) -> LogsExpectArgs:
@@ -72,6 +74,12 @@ def expect(args: LogsExpectArgs, ctx: StepContext) -> ActionOutput:
         ctx.run.clock.sleep(min(1.0, max(0.0, deadline - time.monotonic())), stop_event(ctx))
     absent = {p: sum(1 for e in events if re.search(p, e.get("message", ""))) for p in args.absent}
     found = [p for p, n in absent.items() if n]
+    # The offending lines themselves, so a report says what the error was.
+    lines = [
+        e.get("message", "")[:300]
+        for e in events
+        if any(re.search(p, e.get("message", "")) for p in found)
+    ][:10]
     value = {
         "log_group": group,
         "events": len(events),
@@ -79,16 +87,18 @@ def expect(args: LogsExpectArgs, ctx: StepContext) -> ActionOutput:
         "absent": absent,
         "missing": missing,
         "unexpected": found,
+        "unexpected_lines": lines,
         "ok": not missing and not found,
         "samples": [e.get("message", "")[:200] for e in events[:5]],
     }
-    if missing or found:
+    if args.fail and (missing or found):
         parts = []
         if missing:
             parts.append(f"no event matches {missing}")
         if found:
-            parts.append(f"events match forbidden {found}")
+            parts.append(f"events match forbidden {found}, e.g. {lines[0]!r}")
         raise ActionError(
             f"log group {group}: " + "; ".join(parts), code="LogsMismatch", evidence=value
         )
-    return ActionOutput(value, evidence={"log_group": group, "events": len(events)})
+    evidence = {"log_group": group, "events": len(events), "missing": missing}
+    return ActionOutput(value, evidence=evidence | {"unexpected_lines": lines})

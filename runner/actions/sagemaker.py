@@ -15,7 +15,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.actions import s3 as s3_actions
-from runner.actions.aws import AwsClients, call, clients, is_not_found, jsonable, stop_event
+from runner.actions.aws import (
+    AwsClients,
+    aws_errors,
+    call,
+    clients,
+    is_not_found,
+    jsonable,
+    stop_event,
+)
 from runner.actions.registry import ActionOutput, action
 from runner.actions.sagemaker_names import derived_name, sm_tags
 from runner.actions.sagemaker_notify import setup_notifications
@@ -212,6 +220,7 @@ def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
             "sns_topic_arn": notify.get("success_topic"),
             "error_topic_arn": notify.get("error_topic"),
             "queue_url": notify.get("queue_url"),
+            "subscriptions": notify.get("subscriptions", []),
             "max_concurrent_invocations": args.max_concurrent_invocations,
         },
     }
@@ -221,8 +230,7 @@ def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
     info_path = ctx.run.report_dir / args.info_file
     info_path.parent.mkdir(parents=True, exist_ok=True)
     info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
-    s3 = aws.client("s3")
-    call("check output bucket", s3.head_bucket, Bucket=out_bucket)
+    accessible = output_path_accessible(ctx, output_path)
     seconds = round(ctx.run.clock.monotonic() - start, 3)
     value = dict(desc) | {
         "ModelName": model_name,
@@ -230,11 +238,23 @@ def deploy_async(args: DeployAsyncArgs, ctx: StepContext) -> ActionOutput:
         "async_config": info["async_config"],
         "info_file": str(info_path),
         "info_file_exists": info_path.is_file(),
-        "output_path_accessible": True,
+        "output_path_accessible": accessible is None,
+        "output_path_error": accessible,
         "deploy_seconds": seconds,
     }
     evidence = {"endpoint": args.endpoint, "deploy_seconds": seconds, "info_file": str(info_path)}
     return ActionOutput(value, evidence=evidence | {"sns_topic": notify.get("success_topic")})
+
+
+def output_path_accessible(ctx: StepContext, output_path: str) -> str | None:
+    """None if the run can list the output prefix (where results land), else why not."""
+    bucket, prefix = s3_actions.parse_uri(output_path)
+    try:
+        with aws_errors(f"list {output_path}"):
+            clients(ctx).client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except ActionError as exc:
+        return f"{exc.code}: {exc.message}"
+    return None
 
 
 @action("sagemaker.deploy", args=DeployArgs)

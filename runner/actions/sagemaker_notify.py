@@ -8,6 +8,7 @@ Every resource is ledgered before it is created and tagged with the run id.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from runner.actions import s3 as s3_actions
 from runner.actions.aws import call, clients
@@ -15,8 +16,12 @@ from runner.actions.sagemaker_names import derived_name, sm_tags
 from runner.engine.context import StepContext
 
 
-def setup_notifications(ctx: StepContext, endpoint: str) -> dict[str, str]:
-    """SNS success/error topics and one SQS queue subscribed to both (raw delivery)."""
+def setup_notifications(ctx: StepContext, endpoint: str) -> dict[str, Any]:
+    """SNS success/error topics and one SQS queue subscribed to both (raw delivery).
+
+    `subscriptions` lists the queue's subscriptions as SNS reports them afterwards
+    (`confirmed`: not PendingConfirmation), the seed's "confirmation received".
+    """
     aws = clients(ctx)
     sns, sqs = aws.client("sns"), aws.client("sqs")
     tags = sm_tags(ctx)
@@ -67,4 +72,29 @@ def setup_notifications(ctx: StepContext, endpoint: str) -> dict[str, str]:
             ReturnSubscriptionArn=True,
         )
         ctx.run.ledger.record("sns:subscription", sub["SubscriptionArn"], aws.region)
-    return {"success_topic": arns["success"], "error_topic": arns["error"], "queue_url": queue_url}
+    return {
+        "success_topic": arns["success"],
+        "error_topic": arns["error"],
+        "queue_url": queue_url,
+        "subscriptions": queue_subscriptions(sns, list(arns.values()), queue_arn),
+    }
+
+
+def queue_subscriptions(sns: Any, topics: list[str], queue_arn: str) -> list[dict[str, Any]]:
+    """The queue's subscriptions to `topics`, listed back from SNS (not assumed)."""
+    found = []
+    for topic in topics:
+        subs = call(
+            f"list subscriptions of {topic}", sns.list_subscriptions_by_topic, TopicArn=topic
+        )
+        for sub in subs.get("Subscriptions", []):
+            if sub.get("Endpoint") == queue_arn:
+                arn = str(sub.get("SubscriptionArn", ""))
+                found.append(
+                    {
+                        "topic": topic,
+                        "protocol": sub.get("Protocol"),
+                        "confirmed": arn.startswith("arn:"),
+                    }
+                )
+    return found

@@ -124,6 +124,7 @@ def submit_one(args: InvokeAsyncArgs, ctx: StepContext) -> dict[str, Any]:
         request["ContentType"] = content_type
     runtime = aws.client("sagemaker-runtime")
     started = time.time()
+    submitted = get_waiter(ctx).clock.monotonic()
     with aws_errors(f"invoke async endpoint {args.endpoint}"):
         resp = runtime.invoke_endpoint_async(**request)
     inference_id = resp["InferenceId"]
@@ -144,7 +145,9 @@ def submit_one(args: InvokeAsyncArgs, ctx: StepContext) -> dict[str, Any]:
         "input_size": uploaded["size"] if uploaded else None,
         "retries": resp.get("ResponseMetadata", {}).get("RetryAttempts", 0),
     }
-    get_waiter(ctx).register(inference_id, output, failure, async_cfg.get("queue_url"))
+    get_waiter(ctx).register(
+        inference_id, output, failure, async_cfg.get("queue_url"), submitted=submitted
+    )
     return job
 
 

@@ -151,8 +151,14 @@ class ResultWaiter:
         output_location: str | None,
         failure_location: str | None = None,
         queue_url: str | None = None,
+        submitted: float | None = None,
     ) -> Job:
-        """Start watching a job (idempotent: the same id returns the same job)."""
+        """Start watching a job (idempotent: the same id returns the same job).
+
+        `submitted` (clock.monotonic() taken before the job was submitted) is where
+        `since_submit` counts from; a notification read between the submission and
+        this call would otherwise make it negative.
+        """
         with self._lock:
             job = self._jobs.get(inference_id)
             if job is not None:
@@ -164,7 +170,7 @@ class ResultWaiter:
                 output_location,
                 failure_location,
                 queue_url,
-                registered=now,
+                registered=min(now, submitted) if submitted is not None else now,
                 policy=policy,
                 next_check=now + policy.first,
                 sqs_rounds_at_start=self.sqs_rounds,

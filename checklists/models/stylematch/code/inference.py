@@ -1,7 +1,10 @@
 """SageMaker handler for StyleMatch: an image in, the top-k most similar catalog items out.
 
 Accepts `image/jpeg`, `image/png`, `application/x-image` (raw bytes) or
-`application/json` `{"image": <base64>, "top_k": 10}`. An undecodable image
+`application/json` `{"image": <base64>, "top_k": 10, "hold_seconds": 1}`
+(`hold_seconds`, at most 30, keeps the request in predict_fn that long: it
+simulates a heavier model, so a load test's requests overlap and the endpoint's
+concurrency limit is exercised, not merely unchallenged). An undecodable image
 raises, so the endpoint reports a failure (error object + error notification).
 """
 
@@ -31,16 +34,18 @@ def model_fn(model_dir: str) -> dict[str, Any]:
 
 
 def input_fn(body: bytes, content_type: str) -> dict[str, Any]:
-    top_k = DEFAULT_TOP_K
+    top_k, hold = DEFAULT_TOP_K, 0.0
     raw = body if isinstance(body, bytes) else str(body).encode()
     if (content_type or "").split(";")[0].strip() == "application/json":
         request = json.loads(raw)
         raw = base64.b64decode(request["image"])
         top_k = int(request.get("top_k", DEFAULT_TOP_K))
+        hold = min(max(float(request.get("hold_seconds", 0.0)), 0.0), 30.0)
     img = decode_image(raw)
     return {
         "image": img,
         "top_k": top_k,
+        "hold": hold,
         "meta": {
             "width": img.width,
             "height": img.height,
@@ -54,6 +59,8 @@ def input_fn(body: bytes, content_type: str) -> dict[str, Any]:
 
 def predict_fn(data: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
     started = time.time()
+    if data.get("hold"):
+        time.sleep(data["hold"])
     query = features(data["image"])
     scores = np.clip(model["vectors"] @ query, 0.0, 1.0)
     order = np.argsort(-scores, kind="stable")[: data["top_k"]]
