@@ -7,39 +7,34 @@ Secret values are masked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.checklist.load import load_checklist
 from runner.checklist.template import render_lenient
-from runner.engine.clock import SystemClock
 from runner.engine.plan import plan
 from runner.engine.redact import MASK, redact
-from runner.engine.run import Engine, resolve_vars, step_label
+from runner.engine.run import PlanOptions, prepare, step_label
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
-def describe_plan(
-    path: str | Path,
-    *,
-    profile: str | None = None,
-    vars: Mapping[str, Any] | None = None,
-    only: Sequence[str] | None = None,
-    skip: Sequence[str] | None = None,
-    tags: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """A JSON-able description of the run: profile, vars, tests in order with their steps."""
-    checklist = load_checklist(path, extra_vars=(vars or {}).keys())
-    engine = Engine(checklist, Path(path), profile=profile, cli_vars=vars, clock=SystemClock())
-    profile_vars, cli_vars = engine._vars_layers
-    resolved, secrets = resolve_vars(
-        checklist, engine.ctx.profile, profile_vars, cli_vars, engine.ctx
-    )
-    engine.ctx.vars = resolved
+def describe_plan(path: str | Path, **options: Unpack[PlanOptions]) -> dict[str, Any]:
+    """A JSON-able description of the run: profile, vars, tests in order with their steps.
+
+    `options`: profile, vars, only, skip, tags, as for a run.
+    """
+    engine = prepare(path, profile=options.get("profile"), vars=options.get("vars"))
+    checklist = engine.checklist
+    resolved = engine.resolve_vars()
+    secrets = engine.ctx.secrets
     context = engine.context()
     defaults = checklist.defaults
     tests = []
-    for item in plan(checklist, only=only, skip=skip, tags=tags):
+    for item in plan(
+        checklist, only=options.get("only"), skip=options.get("skip"), tags=options.get("tags")
+    ):
         test = item.test
         steps = []
         for n, step in enumerate(test.steps, 1):

@@ -14,22 +14,21 @@ import contextlib
 import platform
 import secrets as _secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from runner.checklist.load import load_checklist
-from runner.checklist.model import Checklist, Test
+from runner.checklist.model import Checklist
 from runner.checklist.template import TemplateError, render
 from runner.engine.clock import Clock, SystemClock
 from runner.engine.context import EventSink, RunContext
-from runner.engine.criteria import evaluate_criteria
 from runner.engine.ledger import Ledger
 from runner.engine.plan import plan
 from runner.engine.redact import redact, redact_text
-from runner.engine.results import RunResult, Status, StepResult, TestResult, decide
+from runner.engine.results import RunResult, Status, TestResult, decide
 from runner.engine.signals import interrupts_raise_keyboard_interrupt
-from runner.engine.stepexec import StepExecution, step_label
+from runner.engine.stepexec import step_label
+from runner.engine.testexec import Interrupt, TestExecution
 from runner.engine.variables import (
     builtin_context,
     resolve_profile,
@@ -37,42 +36,46 @@ from runner.engine.variables import (
     unused_cli_vars,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
+class PlanOptions(TypedDict, total=False):
+    """What `checkrun plan` and a run share: the profile, --var values, the selection."""
+
+    profile: str | None
+    vars: Mapping[str, Any] | None
+    only: Sequence[str] | None
+    skip: Sequence[str] | None
+    tags: Sequence[str] | None
+
+
+class RunOptions(PlanOptions, total=False):
+    """The options of a run (`run_checklist`, `execute`), all keyword-only and optional."""
+
+    fail_fast: bool
+    report_dir: str | Path | None
+    events: EventSink | None
+    clock: Clock | None
+
 
 def run_checklist(
     path: str | Path,
     *,
-    profile: str | None = None,
-    vars: Mapping[str, Any] | None = None,
-    only: Sequence[str] | None = None,
-    skip: Sequence[str] | None = None,
-    tags: Sequence[str] | None = None,
-    fail_fast: bool = False,
-    report_dir: str | Path | None = None,
-    events: EventSink | None = None,
-    clock: Clock | None = None,
     json_path: str | Path | None = None,
     junit_path: str | Path | None = None,
     html_path: str | Path | None = None,
     metrics_path: str | Path | None = None,
     write: bool = True,
+    **options: Unpack[RunOptions],
 ) -> RunResult:
     """Load, validate and run a checklist; write its reports; return the RunResult.
 
-    Raises ChecklistError (invalid file), UsageError (bad selection or profile).
-    Step failures never raise: they are in the result.
+    `options`: profile, vars, only, skip, tags, fail_fast, report_dir, events, clock
+    (see RunOptions). Raises ChecklistError (invalid file), UsageError (bad selection
+    or profile). Step failures never raise: they are in the result.
     """
-    result, engine = execute(
-        path,
-        profile=profile,
-        vars=vars,
-        only=only,
-        skip=skip,
-        tags=tags,
-        fail_fast=fail_fast,
-        report_dir=report_dir,
-        events=events,
-        clock=clock,
-    )
+    result, engine = execute(path, **options)
     if write:
         from runner.report import write_reports
 
@@ -88,43 +91,38 @@ def run_checklist(
     return result
 
 
-def execute(
-    path: str | Path,
-    *,
-    profile: str | None = None,
-    vars: Mapping[str, Any] | None = None,
-    only: Sequence[str] | None = None,
-    skip: Sequence[str] | None = None,
-    tags: Sequence[str] | None = None,
-    fail_fast: bool = False,
-    report_dir: str | Path | None = None,
-    events: EventSink | None = None,
-    clock: Clock | None = None,
-) -> tuple[RunResult, Engine]:
+def execute(path: str | Path, **options: Unpack[RunOptions]) -> tuple[RunResult, Engine]:
     """Run without writing reports; also return the Engine (its `ctx` has report_dir, secrets)."""
-    checklist = load_checklist(path, extra_vars=(vars or {}).keys())
-    engine = Engine(
-        checklist,
-        Path(path),
-        profile=profile,
-        cli_vars=dict(vars or {}),
-        report_dir=Path(report_dir) if report_dir else None,
-        events=events,
-        clock=clock or SystemClock(),
+    engine = prepare(path, **options)
+    result = engine.run(
+        only=options.get("only"),
+        skip=options.get("skip"),
+        tags=options.get("tags"),
+        fail_fast=options.get("fail_fast", False),
     )
-    return engine.run(only=only, skip=skip, tags=tags, fail_fast=fail_fast), engine
+    return result, engine
+
+
+def prepare(path: str | Path, **options: Unpack[RunOptions]) -> Engine:
+    """Load and validate the checklist, choose the profile: an Engine ready to run (or plan)."""
+    cli_vars = dict(options.get("vars") or {})
+    report_dir = options.get("report_dir")
+    return Engine(
+        load_checklist(path, extra_vars=cli_vars.keys()),
+        Path(path),
+        profile=options.get("profile"),
+        cli_vars=cli_vars,
+        report_dir=Path(report_dir) if report_dir else None,
+        events=options.get("events"),
+        clock=options.get("clock") or SystemClock(),
+    )
 
 
 def new_run_id(clock: Clock) -> str:
     return f"{clock.now():%Y%m%d-%H%M%S}-{_secrets.token_hex(3)}"
 
 
-@dataclass
-class _Interrupt:
-    count: int = 0
-
-
-class Engine(StepExecution):
+class Engine(TestExecution):
     """Executes one checklist once. Build it, call `run()`."""
 
     def __init__(
@@ -158,7 +156,7 @@ class Engine(StepExecution):
             emit=self._safe_sink(events),
         )
         self._vars_layers = (profile_vars, dict(cli_vars or {}))
-        self.interrupt = _Interrupt()
+        self.interrupt = Interrupt()
 
     def _safe_sink(self, events: EventSink | None) -> EventSink:
         """Timestamped, redacted events; a broken renderer never breaks the run."""
@@ -184,6 +182,14 @@ class Engine(StepExecution):
             "iteration": iteration,
         }
 
+    def resolve_vars(self) -> dict[str, Any]:
+        """Resolve the vars (file, profile, --var) into `ctx.vars`, secrets into `ctx.secrets`."""
+        profile_vars, cli_vars = self._vars_layers
+        self.ctx.vars, self.ctx.secrets = resolve_vars(
+            self.checklist, self.ctx.profile, profile_vars, cli_vars, self.ctx
+        )
+        return self.ctx.vars
+
     # --- the run ----------------------------------------------------------------------
 
     def run(
@@ -195,10 +201,7 @@ class Engine(StepExecution):
         fail_fast: bool = False,
     ) -> RunResult:
         planned = plan(self.checklist, only=only, skip=skip, tags=tags)
-        profile_vars, cli_vars = self._vars_layers
-        self.ctx.vars, self.ctx.secrets = resolve_vars(
-            self.checklist, self.ctx.profile, profile_vars, cli_vars, self.ctx
-        )
+        self.resolve_vars()
         self.ctx.emit(
             {
                 "event": "run_started",
@@ -210,7 +213,7 @@ class Engine(StepExecution):
                 "report_dir": str(self.ctx.report_dir),
             }
         )
-        for warning in unused_cli_vars(self.checklist, cli_vars):
+        for warning in unused_cli_vars(self.checklist, self._vars_layers[1]):
             self.ctx.emit({"event": "warning", "message": warning})
         results: dict[str, TestResult] = {}
         stop_reason: str | None = None
@@ -268,125 +271,6 @@ class Engine(StepExecution):
         )
         return result
 
-    def _not_run_reason(
-        self, item: Any, results: Mapping[str, TestResult], stop_reason: str | None
-    ) -> tuple[Status, str] | None:
-        test: Test = item.test
-        if not item.selected:
-            return Status.SKIPPED, item.reason or "not selected"
-        if test.always:
-            if self.interrupt.count > 1:
-                return Status.SKIPPED, "interrupted twice: cleanup abandoned"
-            return None  # always tests run whatever happened to what they need
-        if self.interrupt.count:
-            return Status.SKIPPED, "run interrupted"
-        if stop_reason:
-            return Status.SKIPPED, stop_reason
-        for need in test.needs:
-            got = results.get(need)
-            if got is None:
-                continue
-            if got.status is Status.FAILED:
-                return Status.BLOCKED, f"needs {need}, which failed"
-            if got.status is Status.BLOCKED:
-                return Status.BLOCKED, f"needs {need}, which was blocked"
-            if got.status is Status.SKIPPED:
-                return Status.SKIPPED, f"needs {need}, which was skipped"
-        return None
-
-    def _not_run(self, test: Test, status: Status, reason: str) -> TestResult:
-        result = TestResult(
-            id=test.id,
-            title=test.display_title,
-            status=status,
-            started_at=None,
-            duration=0.0,
-            description=test.description,
-            critical=test.critical,
-            always=test.always,
-            tags=tuple(test.tags),
-            needs=tuple(test.needs),
-            reason=reason,
-            criteria=tuple(evaluate_criteria(test, None, {}, self.ctx.secrets)),
-        )
-        self.ctx.emit(
-            {
-                "event": "test_finished",
-                "test": test.id,
-                "title": test.display_title,
-                "status": status.value,
-                "duration": 0.0,
-                "reason": reason,
-            }
-        )
-        return result
-
-    def _run_test(self, test: Test, index: int, total: int) -> TestResult:
-        clock = self.ctx.clock
-        started_at, start = clock.now(), clock.monotonic()
-        deadline = start + test.timeout if test.timeout else None
-        self.ctx.emit(
-            {
-                "event": "test_started",
-                "test": test.id,
-                "title": test.display_title,
-                "index": index,
-                "total": total,
-                "steps": len(test.steps),
-            }
-        )
-        steps: list[StepResult] = []
-        outputs: dict[str, Any] = {}
-        reason: str | None = None
-        try:
-            for n, step in enumerate(test.steps, 1):
-                result, outcome = self._run_step(test, step, n, deadline)
-                steps.append(result)
-                if outcome is not None and result.status is Status.PASSED:
-                    outputs[step.label] = outcome.value
-                    outputs["__last__"] = outcome.value
-                if result.status is Status.FAILED:
-                    reason = f"step {n} ({step.label}) failed: {result.error}"
-                    break
-        except KeyboardInterrupt:  # between two steps
-            self._on_interrupt()
-            reason = "interrupted (Ctrl-C / SIGTERM)"
-        if reason is not None:
-            outputs.pop("__last__", None)  # the last step did not run
-        criteria = evaluate_criteria(
-            test, outputs, self.context(), self.ctx.secrets, complete=reason is None
-        )
-        unmet = [c.text for c in criteria if c.passed is False]
-        if reason is None and unmet:
-            reason = f"criterion not met: {unmet[0]}"
-        status = Status.FAILED if reason else Status.PASSED
-        duration = clock.monotonic() - start
-        self.ctx.emit(
-            {
-                "event": "test_finished",
-                "test": test.id,
-                "title": test.display_title,
-                "status": status.value,
-                "duration": round(duration, 3),
-                "reason": reason,
-            }
-        )
-        return TestResult(
-            id=test.id,
-            title=test.display_title,
-            status=status,
-            started_at=started_at,
-            duration=duration,
-            description=test.description,
-            critical=test.critical,
-            always=test.always,
-            tags=tuple(test.tags),
-            needs=tuple(test.needs),
-            steps=tuple(steps),
-            criteria=tuple(criteria),
-            reason=redact_text(reason, self.ctx.secrets) if reason else None,
-        )
-
     # --- interrupts and teardown --------------------------------------------------------
 
     def _on_interrupt(self) -> None:
@@ -430,4 +314,14 @@ class Engine(StepExecution):
         return env
 
 
-__all__ = ["Engine", "execute", "resolve_profile", "resolve_vars", "run_checklist", "step_label"]
+__all__ = [
+    "Engine",
+    "PlanOptions",
+    "RunOptions",
+    "execute",
+    "prepare",
+    "resolve_profile",
+    "resolve_vars",
+    "run_checklist",
+    "step_label",
+]

@@ -8,11 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from runner import cli
 from runner.cli import main
+from runner.commands import add_output, parse_vars
+from runner.errors import LocalStackError, UsageError
 
 PASS = "{sleep: {duration: 1ms}}"
 FAIL = "{assert: {value: 1, expect: {equals: 2}}}"
@@ -153,42 +157,47 @@ def test_plain_progress_lines_are_timestamped(
     assert line[2] == ":" and line[5] == ":" and "a (" in line
 
 
+def _wait_for(condition: Callable[[], bool], what: str, proc: subprocess.Popen[str]) -> None:
+    """Poll `condition` (generous deadline: the suite runs on a busy machine)."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail(f"checkrun exited {proc.returncode} before {what}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_mid_step_runs_cleanup_and_exits_130(tmp_path: Path, sig: signal.Signals) -> None:
-    marker = tmp_path / "cleaned"
+    started, marker = tmp_path / "started", tmp_path / "cleaned"
+    hang = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(600)"
     path = checklist(
         tmp_path,
-        item("hang", f"{{exec: {{cmd: ['{sys.executable}', -c, 'import time; time.sleep(60)']}}}}"),
+        item("hang", f"{{exec: {{cmd: ['{sys.executable}', -c, {json.dumps(hang)}]}}}}"),
         item("after", PASS),
         item("cleanup", f"{{exec: {{cmd: [touch, '{marker}']}}}}", ", always: true"),
     )
+    log = tmp_path / "events.jsonl"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runner",
-            str(path),
-            "--log-format",
-            "json",
-            "--report-dir",
-            str(tmp_path / "r"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    for line in proc.stdout:
-        if json.loads(line)["event"] == "step_started":
-            break
-        assert time.monotonic() < deadline
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+    command = [sys.executable, "-m", "runner", str(path), "--log-format", "json"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*command, "--report-dir", str(tmp_path / "r")],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        # The step is truly mid-way once its command runs (the engine is then waiting on it).
+        _wait_for(started.exists, "the hanging step to start", proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     assert marker.exists()
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "interrupted" in events and events[-1] == "run_finished"
     stored = json.loads((tmp_path / "r" / "result.json").read_text())
     assert stored["interrupted"] is True
     assert [t["status"] for t in stored["tests"]] == ["failed", "skipped", "passed"]
@@ -237,3 +246,80 @@ def test_validate_never_imports_boto3(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert not {m for m in imported if m.split(".")[0] in ("boto3", "botocore", "moto")}
+
+
+@pytest.fixture
+def boom_command() -> Iterator[Callable[[BaseException], None]]:
+    """`checkrun boom`: a subcommand registered from code that raises what it is given."""
+    raised: list[BaseException] = []
+
+    @cli.subcommand("boom", "raise an exception (tests only)", add_output)
+    def cmd_boom(args: object) -> int:
+        raise raised[0]
+
+    yield raised.append
+    del cli._COMMANDS["boom"]
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_an_internal_error_exits_4_not_a_decision(
+    boom_command: Callable[[BaseException], None],
+    capsys: pytest.CaptureFixture[str],
+    verbose: bool,
+) -> None:
+    boom_command(ZeroDivisionError("division by zero"))
+    assert main(["boom", *(["-v"] if verbose else [])]) == cli.EXIT_ERROR == 4
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: division by zero" in err
+    assert "run with -v for the traceback" in err
+    assert ("Traceback" in err) is verbose
+
+
+def test_an_error_outside_the_checklist_exits_4(
+    boom_command: Callable[[BaseException], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    boom_command(LocalStackError("cannot listen on 127.0.0.1:1: port in use"))
+    assert main(["boom"]) == 4
+    err = capsys.readouterr().err
+    assert err.strip() == "error: cannot listen on 127.0.0.1:1: port in use"
+
+
+def test_var_values_are_yaml_scalars(tmp_path: Path) -> None:
+    types = {
+        "n": "integer",
+        "f": "number",
+        "b": "boolean",
+        "s": "string",
+        "q": "string",
+        "e": "string",
+        "d": "string",
+    }
+    checks = "".join(
+        f"      - {{assert: {{value: '{{{{ {name} }}}}', expect: {{type: {kind}}}}}}}\n"
+        for name, kind in types.items()
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "checklist: vars\nvars: {n: 1, f: 1.0, b: false, s: x, q: x, e: x, d: x}\n"
+        f"tests:\n  - id: types\n    steps:\n{checks}"
+        "      - {assert: {value: '{{ n + 1 }}', expect: {equals: 21}}}\n"
+    )
+    argv = [str(path), "--report-dir", str(tmp_path / "r"), "-q"]
+    values = ["n=20", "f=0.5", "b=true", "s=hello world", "q='20'", "e=", "d=2026-01-01"]
+    assert main(argv + [a for v in values for a in ("--var", v)]) == 0
+    stored = json.loads((tmp_path / "r" / "result.json").read_text())
+    assert stored["decision"] == "APPROVED", stored["tests"][0]["reason"]
+
+
+def test_parse_vars_reads_each_value_as_a_yaml_scalar() -> None:
+    assert parse_vars(["n=20", "b=true", "q='20'", "e=", "l=[1, 2]", "x=a=b", "d=2026-01-01"]) == {
+        "n": 20,
+        "b": True,
+        "q": "20",
+        "e": "",
+        "l": "[1, 2]",
+        "x": "a=b",
+        "d": "2026-01-01",
+    }
+    with pytest.raises(UsageError, match="NAME=VALUE"):
+        parse_vars(["novalue"])
