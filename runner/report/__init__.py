@@ -67,17 +67,8 @@ def write_reports(
     default ``reports/<run-id>`` layout).
     """
     report_dir = Path(report_dir)
-    targets: list[tuple[str, Path]] = [
-        (kind, report_dir / name) for kind, name in DEFAULT_NAMES.items()
-    ]
-    for kind, extra in (
-        ("json", json_path),
-        ("junit", junit_path),
-        ("html", html_path),
-        ("metrics", metrics_path),
-    ):
-        if extra is not None:
-            targets.append((kind, Path(extra)))
+    targets = [(kind, report_dir / name) for kind, name in DEFAULT_NAMES.items()]
+    targets += _targets(json_path, junit_path, html_path, metrics_path)
     written = _write_all(result, targets, secrets)
     if latest is None:
         latest = report_dir.name == result.run_id
@@ -96,17 +87,18 @@ def render_reports(
     secrets: Iterable[str] = (),
 ) -> list[Path]:
     """Write only the reports asked for (re-rendering a stored result.json)."""
-    targets = [
-        (kind, Path(p))
-        for kind, p in (
-            ("json", json_path),
-            ("junit", junit_path),
-            ("html", html_path),
-            ("metrics", metrics_path),
-        )
-        if p is not None
-    ]
-    return _write_all(result, targets, secrets)
+    return _write_all(result, _targets(json_path, junit_path, html_path, metrics_path), secrets)
+
+
+def _targets(
+    json_path: Path | None,
+    junit_path: Path | None,
+    html_path: Path | None,
+    metrics_path: Path | None,
+) -> list[tuple[str, Path]]:
+    """(renderer kind, path) for each path given."""
+    given = (("json", json_path), ("junit", junit_path), ("html", html_path))
+    return [(k, Path(p)) for k, p in (*given, ("metrics", metrics_path)) if p is not None]
 
 
 def _write_all(

@@ -4,10 +4,12 @@
   and sign-off flags (``--tester --environment --model-version --notes``);
 - `finish_run(result, args)`: after ``run_checklist(..., write=False)``, resolve the
   sign-off, write every report, print the summary table and the report paths;
-- ``checkrun report RESULT.json [--html P] [--junit-xml P] [--json P] [--metrics P]``:
-  re-render from a stored result (default: report.html and junit.xml next to it);
-- ``checkrun diff OLD.json NEW.json [--threshold 20%] [--min-seconds 0.5]``: changed
-  outcomes and timing regressions; exit 1 when anything regressed, else 0.
+- `report_arguments` / `cmd_report`: ``checkrun report RESULT.json [--html P] [--junit-xml P]``
+  ``[--json P] [--metrics P]``: re-render from a stored result (default: report.html and
+  junit.xml next to it);
+- `diff_arguments` / `cmd_diff`: ``checkrun diff OLD.json NEW.json [--threshold 20%]
+  [--min-seconds 0.5]``: changed outcomes and timing regressions; exit 1 when anything
+  regressed, else 0.
 
 Errors a user can make raise UsageError (the CLI prints one line and exits 3).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the renderers load only when a command runs: `validate` stays fast
     from rich.console import Console
@@ -103,10 +105,6 @@ def finish_run(
     if show:  # the terminal is a log too: print the redacted result
         print_summary(redact_result(result, secrets), paths, console)
     return result, paths
-
-
-REPORT_HELP = "re-render reports from a result.json (default: report.html, junit.xml beside it)"
-DIFF_HELP = "compare two result.json: changed outcomes, timing regressions (exit 1 if any)"
 
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,23 +199,3 @@ def _seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("--min-seconds must be >= 0")
     return value
-
-
-def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``checkrun report`` on an argparse subparsers object (sets ``func``)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "report", help=REPORT_HELP, description=REPORT_HELP
-    )
-    report_arguments(parser)
-    parser.set_defaults(func=cmd_report)
-    return parser
-
-
-def add_diff_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``checkrun diff`` on an argparse subparsers object (sets ``func``)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "diff", help=DIFF_HELP, description=DIFF_HELP
-    )
-    diff_arguments(parser)
-    parser.set_defaults(func=cmd_diff)
-    return parser

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from prometheus_client.parser import text_string_to_metric_families
 
 from runner.cli import main
 from runner.report import load_result
@@ -49,7 +50,12 @@ def test_run_writes_json_junit_html_metrics_and_latest(
         assert schema.validate(etree.parse(str(junit))), schema.error_log
     html = (latest / "report.html").read_text(encoding="utf-8")
     assert "APPROVED" in html and "model-7" in html
-    assert "checkrun_decision" in (tmp_path / "checkrun.prom").read_text()
+    metrics = (tmp_path / "checkrun.prom").read_text()
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}
+    chosen = [s.labels["decision"] for s in families["checkrun_decision"].samples if s.value]
+    assert chosen == ["APPROVED"]
+    tests = {s.labels["status"]: s.value for s in families["checkrun_tests"].samples}
+    assert tests["passed"] == result.totals["passed"] == result.totals["total"]
     doc = json.loads((latest / "result.json").read_text())
     assert doc["schema_version"] == 1
     out = capsys.readouterr().out

@@ -14,10 +14,12 @@ from sample_runs import sample_run
 from runner.errors import UsageError
 from runner.report import render_reports
 from runner.report.commands import (
-    add_diff_command,
-    add_report_command,
     add_report_options,
+    cmd_diff,
+    cmd_report,
+    diff_arguments,
     finish_run,
+    report_arguments,
 )
 from runner.report.signoff import resolve_signoff
 
@@ -25,8 +27,13 @@ from runner.report.signoff import resolve_signoff
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="checkrun")
     sub = parser.add_subparsers(dest="command")
-    add_report_command(sub)
-    add_diff_command(sub)
+    # As runner/cli.py wires them: the arguments, then the command as `func`.
+    for name, arguments, func in (
+        ("report", report_arguments, cmd_report),
+        ("diff", diff_arguments, cmd_diff),
+    ):
+        arguments(sub.add_parser(name))
+        sub.choices[name].set_defaults(func=func)
     run = sub.add_parser("run")
     run.add_argument("checklist")
     run.add_argument("--report-dir", type=Path)  # as runner/cli.py declares it

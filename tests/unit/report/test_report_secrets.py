@@ -21,6 +21,7 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SESSION = "IQoJb3JpZ2luX2VjEHkaCXVzLWVhc3QtMSJHMEUCIQD" + "q" * 50
 SIGNATURE = "7f1d2c3b4a5968778695a4b3c2d1e0f"
 DECLARED = "hunter2-db-password"
+CSV_LINE = f"ci-user,{ACCESS_KEY},{SECRET_KEY}"
 
 
 def _leaky_run() -> RunResult:
@@ -31,13 +32,16 @@ def _leaky_run() -> RunResult:
         test.steps[1],
         args={"aws_secret_access_key": SECRET_KEY, "password": DECLARED},
         output={"presigned": url, "creds": f"AWS_SESSION_TOKEN={SESSION}"},
-        evidence={**test.steps[1].evidence, "key": ACCESS_KEY, "db": DECLARED},
+        # A credentials CSV line: the secret key is known by the access key id before it.
+        evidence={**test.steps[1].evidence, "key": ACCESS_KEY, "db": DECLARED, "csv": CSV_LINE},
         error=f"AccessDenied for {ACCESS_KEY}",
         log=(f"secret {SECRET_KEY}", f"token {SESSION}", url),
     )
-    leaky = dataclasses.replace(test, steps=(test.steps[0], step), reason=f"saw {DECLARED}")
+    reason = f"saw {DECLARED} and {ACCESS_KEY} {SECRET_KEY}"  # the terminal shows reasons
+    leaky = dataclasses.replace(test, steps=(test.steps[0], step), reason=reason)
     tests = (*run.tests[:2], leaky, *run.tests[3:])
-    signoff = {**run.signoff, "notes": f"used key {ACCESS_KEY} and {DECLARED}"}
+    notes = f"used key {ACCESS_KEY} and {DECLARED}; aws_secret_access_key = {SECRET_KEY}"
+    signoff = {**run.signoff, "notes": notes}
     return dataclasses.replace(run, tests=tests, signoff=signoff)
 
 

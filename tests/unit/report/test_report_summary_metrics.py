@@ -4,7 +4,9 @@ import dataclasses
 import re
 from pathlib import Path
 
-from sample_runs import sample_run
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sample_runs import Kind, sample_run
 
 from runner.engine.results import Status, TestResult
 from runner.report.html import render_html
@@ -60,6 +62,26 @@ def test_metrics_are_valid_exposition_text() -> None:
     assert 'test="logs",status="failed"} 1.0' in text
     assert "checkrun_step_latency_seconds{" in text and 'quantile="0.95"} 2.2' in text
     assert "checkrun_cold_start_seconds{" in text
+
+
+@pytest.mark.parametrize("kind", ["approved", "needs_work", "blocked"])
+def test_metrics_parse_with_prometheus_client(kind: Kind) -> None:
+    """The reference parser reads every series back; no series appears twice."""
+    run = sample_run(kind)
+    families = {f.name: f for f in text_string_to_metric_families(render_metrics(run))}
+    assert all(f.type == "gauge" for f in families.values())
+    series = [
+        (s.name, tuple(sorted(s.labels.items()))) for f in families.values() for s in f.samples
+    ]
+    assert len(series) == len(set(series))
+    decision = {s.labels["decision"]: s.value for s in families["checkrun_decision"].samples}
+    assert decision[run.decision.value] == 1.0 and sum(decision.values()) == 1.0
+    per_test = [s for s in families["checkrun_test_status"].samples if s.value == 1.0]
+    assert {s.labels["test"]: s.labels["status"] for s in per_test} == {
+        t.id: t.status.value for t in run.tests
+    }
+    waits = families["checkrun_wait_seconds"].samples
+    assert waits and all(s.value >= 0 for s in waits)
 
 
 def test_metric_labels_are_escaped() -> None:
