@@ -135,7 +135,8 @@ def latency_chart(title: str, lat: LatencySummary) -> LatencyChart:
     plot_w = WIDTH - LABEL_W - 20
 
     def x(v: float) -> float:
-        return round(LABEL_W + v / span * plot_w, 2)
+        # A negative time (clocks disagreeing) is drawn at 0; the summary shows the value.
+        return round(LABEL_W + max(v, 0.0) / span * plot_w, 2)
 
     return LatencyChart(
         title=title,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from runner.engine.results import RunResult, Status
-from runner.report.evidence import COLD_KEY, WARM_KEY, number, wait_seconds
+from runner.report.evidence import COLD_KEY, WARM_KEY, number, step_latency, wait_seconds
 
 # How bad an outcome is; a move to a higher rank is a regression.
 _RANK = {Status.PASSED: 0, Status.SKIPPED: 0, Status.FAILED: 2, Status.BLOCKED: 2}
@@ -129,8 +129,9 @@ def _timing_values(run: RunResult) -> Iterator[tuple[tuple[str, str, str], float
             for metric, value in values.items():
                 if value is not None:
                     yield (test.id, name, metric), value
-            if step.latency is not None:
-                yield (test.id, name, "p95 latency"), step.latency.p95
+            latency = step_latency(step)
+            if latency is not None:
+                yield (test.id, name, "p95 latency"), latency.p95
 
 
 def render_diff_text(diff: RunDiff) -> str:

@@ -14,7 +14,8 @@ any other key is shown as-is in the step's evidence table):
 - ``cold_start_seconds`` (first invocation after a deploy) and ``warm_seconds`` (an
   invocation on a warm endpoint): the cold-start vs warm chart
 - ``diff``: the deepdiff text of a comparison, shown preformatted
-- StepResult.latency (repeated/parallel steps): the latency distribution charts
+- StepResult.latency (repeated/parallel steps) or a batch wait's ``since_submit_all``:
+  the latency distribution charts
 """
 
 from __future__ import annotations
@@ -223,10 +224,10 @@ def build_view(result: RunResult) -> ReportView:
         tests=[_test_view(t) for t in result.tests],
         timeline=timeline_chart(result),
         latency=[
-            latency_chart(f"{t.id} / {s.name}", s.latency)
+            latency_chart(f"{t.id} / {s.name}", lat)
             for t in result.tests
             for s in t.steps
-            if s.latency is not None
+            if (lat := evidence.step_latency(s)) is not None
         ],
         cold_warm=cold_warm_bars(result),
         waits=_waits(result),
@@ -272,8 +273,8 @@ def _criterion(text: str, passed: bool | None, detail: str) -> CriterionView:
 
 def _step_view(step: StepResult) -> StepView:
     latency = ""
-    if step.latency is not None:
-        lat = step.latency
+    lat = evidence.step_latency(step)
+    if lat is not None:
         latency = (
             f"{lat.count} calls ({lat.parallel} in parallel, {lat.failures} failed): "
             f"min {lat.min:.2f} s, p50 {lat.p50:.2f} s, p95 {lat.p95:.2f} s, "

@@ -11,7 +11,7 @@ share one collector directory. Gauges only (a textfile is a snapshot of one run)
 - ``checkrun_wait_seconds{test,step,detected_by}``: time to an async result
 - ``checkrun_cold_start_seconds{test,step}``, ``checkrun_warm_seconds{test,step}``
 - ``checkrun_step_latency_seconds{test,step,quantile}``: 0 (min), 0.5, 0.95, 1 (max)
-  of repeated/parallel steps
+  of repeated/parallel steps and batch waits
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _samples(result: RunResult) -> Iterable[Sample]:
             yield "checkrun_test_duration_seconds", {**base, "test": test.id}, test.duration
         for step in test.steps:
             where = {**base, "test": test.id, "step": step.name}
-            yield from _step_samples(where, step.evidence, step.latency)
+            yield from _step_samples(where, step.evidence, keys.step_latency(step))
 
 
 def _step_samples(where: dict[str, str], evidence: object, latency: object) -> Iterable[Sample]:

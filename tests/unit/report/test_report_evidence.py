@@ -12,10 +12,11 @@ from runner.report.html import build_view
 from runner.report.metrics import render_metrics
 
 
-def _with_wait_result_evidence(since_submit: float) -> RunResult:
+def _with_wait_result_evidence(since_submit: float, **more: object) -> RunResult:
     run = sample_run("approved")
     test = run.tests[2]
     evidence = {
+        **more,
         "inference_id": "abc-123",
         "status": "Completed",
         "detected_by": "notification",
@@ -43,3 +44,28 @@ def test_diff_sees_since_submit_regressions() -> None:
     assert [(t.test_id, t.metric, t.regression) for t in diff.timings] == [
         ("wait-result", "wait time", True)
     ]
+
+
+def test_batch_wait_is_a_latency_distribution_in_html_metrics_and_diff() -> None:
+    """A wait for N requests (since_submit_all) is charted, exported and compared at p95."""
+    times = [0.8, 1.2, 1.0, 3.5, 0.9]
+    run = _with_wait_result_evidence(3.5, since_submit_all=times, failed=1)
+    charts = build_view(run).latency
+    chart = next(c for c in charts if c.title == "wait-result / wait")
+    assert len(chart.dots) == 5
+    assert chart.summary.startswith("n=5, parallel 5, failures 1; min 0.80 s · p50 1.00 s")
+    assert "p95 3.50 s" in chart.summary
+    metrics = render_metrics(run)
+    assert 'test="wait-result",step="wait",quantile="0.5"} 1.0' in metrics
+    slower = _with_wait_result_evidence(3.5, since_submit_all=[t * 2 for t in times])
+    p95 = [t for t in diff_runs(run, slower).timings if t.metric == "p95 latency"]
+    assert [(t.test_id, t.old, t.new, t.regression) for t in p95] == [
+        ("wait-result", 3.5, 7.0, True)
+    ]
+
+
+def test_a_negative_time_is_drawn_at_zero_and_shown_as_it_is() -> None:
+    run = _with_wait_result_evidence(0.02, since_submit_all=[-0.011, 0.013, 0.001])
+    chart = next(c for c in build_view(run).latency if c.title == "wait-result / wait")
+    assert min(chart.dots) == chart.min_x == chart.label_w
+    assert "min -0.01 s" in chart.summary
