@@ -9,11 +9,16 @@ us-east-1 for the session). Account id 123456789012.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from runner.local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from runner.actions.registry import ActionOutput
 
 _DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -39,3 +44,32 @@ def local_stack() -> Iterator[LocalStack]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture
+def call_action() -> Callable[..., ActionOutput]:
+    """`call_action(name, folder, **args)`: run the registered action `name` as the engine
+    does, for a checklist in `folder` (relative paths resolve there, reports go to
+    `folder/reports`, no ledger file); returns its ActionOutput."""
+    from datetime import datetime, timezone
+
+    from runner.actions import registry
+    from runner.actions.registry import ActionOutput
+    from runner.engine.context import RunContext, StepContext
+    from runner.engine.ledger import Ledger
+
+    def call(name: str, folder: Path, **args: object) -> ActionOutput:
+        run = RunContext(
+            run_id="r1",
+            started_at=datetime.now(timezone.utc),
+            checklist_path=folder / "checklist.yaml",
+            report_dir=folder / "reports",
+            ledger=Ledger(None, "r1"),
+        )
+        spec = registry.get(name)
+        assert spec is not None and spec.args is not None, name
+        result = spec.func(spec.args.model_validate(args), StepContext(run, "t", name))
+        assert isinstance(result, ActionOutput)
+        return result
+
+    return call

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
-from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from runner.actions import registry
 from runner.actions.registry import ActionOutput
-from runner.engine.context import RunContext, StepContext
-from runner.engine.ledger import Ledger
 from runner.errors import ActionError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "handlers"
@@ -29,23 +27,17 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _call(workspace: Path, **args: object) -> ActionOutput:
-    run = RunContext(
-        run_id="r1",
-        started_at=datetime.now(timezone.utc),
-        checklist_path=workspace / "checklist.yaml",
-        report_dir=workspace / "reports",
-        ledger=Ledger(None, "r1"),
-    )
-    spec = registry.get("handler.test")
-    assert spec is not None and spec.args is not None
-    result = spec.func(spec.args.model_validate(args), StepContext(run, "t", "handler.test"))
-    assert isinstance(result, ActionOutput)
-    return result
+Call = Callable[..., ActionOutput]
 
 
-def test_inline_fields_relative_to_the_checklist(workspace: Path) -> None:
-    out = _call(workspace, model="models/scorer", payloads="samples")
+@pytest.fixture
+def call(call_action: Call) -> Call:
+    """`call(folder, **args)`: `handler.test` for a checklist in `folder`."""
+    return functools.partial(call_action, "handler.test")
+
+
+def test_inline_fields_relative_to_the_checklist(call: Call, workspace: Path) -> None:
+    out = call(workspace, model="models/scorer", payloads="samples")
     assert out.value["ok"] is True
     assert out.value["handler_name"] == "scorer"
     assert out.value["summary"]["end_to_end"]["passed"] == 10
@@ -53,7 +45,7 @@ def test_inline_fields_relative_to_the_checklist(workspace: Path) -> None:
     assert saved["summary"] == out.value["summary"]
 
 
-def test_spec_file_with_inline_override(workspace: Path) -> None:
+def test_spec_file_with_inline_override(call: Call, workspace: Path) -> None:
     spec = {
         "handler_name": "raising",
         "model": "../models/raising",
@@ -63,17 +55,17 @@ def test_spec_file_with_inline_override(workspace: Path) -> None:
     (workspace / "specs").mkdir()
     (workspace / "specs" / "raising.json").write_text(json.dumps(spec))
     with pytest.raises(ActionError) as info:
-        _call(workspace, spec="specs/raising.json")
+        call(workspace, spec="specs/raising.json")
     assert info.value.code == "HandlerFailed"
     assert "deliberate failure in input_fn" in info.value.message
     assert info.value.evidence["summary"]["input_fn"]["failed"] == 5
     # the inline env wins over the file's: nothing raises
-    out = _call(workspace, spec="specs/raising.json", env={})
+    out = call(workspace, spec="specs/raising.json", env={})
     assert out.value["ok"] is True
 
 
-def test_expected_failure_can_be_asserted_on(workspace: Path) -> None:
-    out = _call(
+def test_expected_failure_can_be_asserted_on(call: Call, workspace: Path) -> None:
+    out = call(
         workspace,
         model="models/raising",
         payloads="samples",
@@ -84,21 +76,21 @@ def test_expected_failure_can_be_asserted_on(workspace: Path) -> None:
     assert out.value["summary"]["model_fn"]["failed"] == 1
 
 
-def test_spec_problems_are_listed(workspace: Path) -> None:
+def test_spec_problems_are_listed(call: Call, workspace: Path) -> None:
     with pytest.raises(ActionError) as info:
-        _call(workspace, model="models/nope.tar.gz", payloads="nothing")
+        call(workspace, model="models/nope.tar.gz", payloads="nothing")
     assert info.value.code == "HandlerSpecError"
     assert len(info.value.evidence["problems"]) == 2
 
 
-def test_needs_a_spec_or_a_model(workspace: Path) -> None:
+def test_needs_a_spec_or_a_model(call: Call, workspace: Path) -> None:
     with pytest.raises(ActionError, match="needs `spec` or `model`"):
-        _call(workspace, payloads="samples")
+        call(workspace, payloads="samples")
 
 
-def test_invalid_fields_and_model_loading_off_are_listed(workspace: Path) -> None:
+def test_invalid_fields_and_model_loading_off_are_listed(call: Call, workspace: Path) -> None:
     with pytest.raises(ActionError) as info:
-        _call(
+        call(
             workspace,
             model="models/scorer",
             payloads="samples",

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from runner.actions import registry
 from runner.actions.registry import ActionOutput
-from runner.engine.context import RunContext, StepContext
-from runner.engine.ledger import Ledger
 from runner.errors import ActionError
 
-
-def _ctx(tmp_path: Path) -> StepContext:
-    run = RunContext(
-        run_id="r1",
-        started_at=datetime.now(timezone.utc),
-        checklist_path=tmp_path / "checklist.yaml",
-        report_dir=tmp_path / "reports",
-        ledger=Ledger(None, "r1"),
-    )
-    return StepContext(run=run, test_id="t", step_name="payload.generate")
+Call = Callable[..., ActionOutput]
 
 
-def _call(tmp_path: Path, **args: object) -> ActionOutput:
-    spec = registry.get("payload.generate")
-    assert spec is not None and spec.args is not None
-    result = spec.func(spec.args.model_validate(args), _ctx(tmp_path))
-    assert isinstance(result, ActionOutput)
-    return result
+@pytest.fixture
+def call(call_action: Call) -> Call:
+    """`call(folder, **args)`: `payload.generate` for a checklist in `folder`."""
+    return functools.partial(call_action, "payload.generate")
 
 
 @pytest.fixture
@@ -43,8 +30,10 @@ def model(tmp_path: Path) -> Path:
     return folder
 
 
-def test_relative_paths_resolve_against_the_checklist(tmp_path: Path, model: Path) -> None:
-    out = _call(
+def test_relative_paths_resolve_against_the_checklist(
+    call: Call, tmp_path: Path, model: Path
+) -> None:
+    out = call(
         tmp_path,
         model="model",
         out="build/payload",
@@ -57,17 +46,17 @@ def test_relative_paths_resolve_against_the_checklist(tmp_path: Path, model: Pat
     assert out.evidence["fields"] == 2
 
 
-def test_default_output_is_in_the_report_folder(tmp_path: Path, model: Path) -> None:
-    out = _call(tmp_path, model=str(model))
+def test_default_output_is_in_the_report_folder(call: Call, tmp_path: Path, model: Path) -> None:
+    out = call(tmp_path, model=str(model))
     assert Path(out.value["archive"]).parent == tmp_path / "reports" / "payload"
 
 
 def test_environment_only_when_asked(
-    tmp_path: Path, model: Path, monkeypatch: pytest.MonkeyPatch
+    call: Call, tmp_path: Path, model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SPECIAL_FIELD_c", "from-env")
-    assert _call(tmp_path, model="model").value["values"]["c"] == "DEFAULT_TEXT"
-    assert _call(tmp_path, model="model", from_env=True).value["values"]["c"] == "from-env"
+    assert call(tmp_path, model="model").value["values"]["c"] == "DEFAULT_TEXT"
+    assert call(tmp_path, model="model", from_env=True).value["values"]["c"] == "from-env"
 
 
 @pytest.mark.parametrize(
@@ -78,7 +67,9 @@ def test_environment_only_when_asked(
         ({"model": "model", "special_fields": {"x": "high"}}, "x is numeric"),
     ],
 )
-def test_failures_are_action_errors(tmp_path: Path, model: Path, args: dict, needle: str) -> None:
+def test_failures_are_action_errors(
+    call: Call, tmp_path: Path, model: Path, args: dict, needle: str
+) -> None:
     with pytest.raises(ActionError, match=needle) as info:
-        _call(tmp_path, **args)
+        call(tmp_path, **args)
     assert info.value.code == "PayloadError"
