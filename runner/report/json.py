@@ -22,6 +22,7 @@ Everything in it has been through the engine's redaction (secrets never appear).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,39 @@ def load_result(path: Path) -> RunResult:
         raise UsageError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or "run_id" not in data or "tests" not in data:
         raise UsageError(f"{path}: not a checkrun result.json (no run_id/tests)")
+    if data.get("format", FORMAT) != FORMAT:
+        raise UsageError(f"{path}: not a checkrun result.json (format {data['format']!r})")
     version = data.get("schema_version", 1)
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise UsageError(f"{path}: schema_version {version!r} is not one checkrun writes")
+    if version > SCHEMA_VERSION:
         raise UsageError(
             f"{path}: schema_version {version!r} is newer than this checkrun understands "
             f"({SCHEMA_VERSION}); upgrade checkrun"
         )
     try:
         return RunResult.from_dict(data)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise UsageError(f"{path}: malformed result: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise UsageError(f"{path}: malformed result: {_plain(exc)}") from None
+
+
+def _plain(exc: Exception) -> str:
+    """``TestResult.__init__() missing 1 required positional argument: 'status'`` ->
+    ``a test has no 'status'``: the user edits JSON, not Python classes."""
+    found = re.match(
+        r"(\w+)\.__init__\(\) missing \d+ required positional arguments?: (.+)", str(exc)
+    )
+    if found is None:
+        return str(exc) or type(exc).__name__
+    what = _WHAT.get(found.group(1), found.group(1))
+    return f"{what} has no {found.group(2)}"
+
+
+_WHAT = {
+    "RunResult": "the run",
+    "TestResult": "a test",
+    "StepResult": "a step",
+    "CriterionResult": "a criterion",
+    "ExpectationResult": "an expectation",
+    "LatencySummary": "a step's latency",
+}

@@ -35,6 +35,10 @@ def test_json_keeps_latency_and_evidence() -> None:
         ("{not json", "not JSON"),
         ('{"hello": 1}', "not a checkrun result.json"),
         ('{"run_id": "x", "tests": [], "schema_version": 99}', "newer than this checkrun"),
+        ('{"run_id": "x", "tests": [], "schema_version": 0}', "0 is not one checkrun writes"),
+        ('{"run_id": "x", "tests": [], "schema_version": "1"}', "'1' is not one checkrun"),
+        ('{"run_id": "x", "tests": [], "format": "junit"}', r"not a checkrun result.json \(fo"),
+        ("[1, 2]", "not a checkrun result.json"),
     ],
 )
 def test_load_result_refuses_what_it_cannot_read(
@@ -49,3 +53,12 @@ def test_load_result_refuses_what_it_cannot_read(
 def test_load_result_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file"):
         load_result(tmp_path / "nope.json")
+
+
+def test_a_malformed_result_says_what_is_missing_in_json_terms(tmp_path: Path) -> None:
+    doc = json.loads(render_json(sample_run("approved")))
+    del doc["tests"][3]["status"]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"malformed result: a test has no 'status'$"):
+        load_result(path)
