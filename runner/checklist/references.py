@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
+
 from runner.checklist import model as m
 from runner.checklist.expect import compile_path
 from runner.checklist.order import CycleError, stable_order
@@ -219,6 +221,7 @@ class References:
             )
         elif spec.args is not None and isinstance(args, dict):
             self._arg_keys((*base, name), name, args, spec.args)
+            self._arg_values((*base, name), name, args, spec.args)
         self._templates((*base, name), args, allowed)
 
     def _arg_keys(self, path: Path, name: str, args: dict[str, Any], model: Any) -> None:
@@ -239,6 +242,40 @@ class References:
                     key=True,
                     hint=did_you_mean(str(key), known) or f"expected: {', '.join(sorted(known))}",
                 )
+
+    def _arg_values(self, path: Path, name: str, args: dict[str, Any], model: Any) -> None:
+        """Argument values checked now against the action's model (bad durations, unknown
+        matchers in `assert`, missing arguments), except where a template decides the
+        value: those are checked at run time, once rendered."""
+        try:
+            model.model_validate(args)
+            return
+        except ValidationError as exc:
+            errors = exc.errors()
+        found: dict[Path, tuple[str, Any]] = {}
+        for err in errors:
+            where, value = _locate(err["loc"], args)
+            if any(True for _ in strings_in(value)) or (
+                err["type"] == "extra_forbidden" and len(where) < 2
+            ):
+                continue  # templated (checked once rendered), or an unknown key (said above)
+            if err["type"] == "missing":
+                message = f"missing required argument {str(err['loc'][-1])!r} for {name!r}"
+            elif err["type"] == "extra_forbidden":
+                message = f"unknown key {str(where[-1])!r} in the arguments of {name!r}"
+            else:
+                message = f"invalid argument for {name!r}: " + str(err["msg"]).removeprefix(
+                    "Value error, "
+                )
+                if err["type"] != "value_error" and not isinstance(value, (dict, list)):
+                    message += f" (found {value!r})"
+            if where not in found or err["type"] == "value_error":
+                found[where] = (message, err["type"])  # a union: one line, ours if we explain
+        for where, (message, kind) in found.items():
+            hint = None
+            if kind == "extra_forbidden" and "expect" in where:
+                hint = did_you_mean(str(where[-1]), m.Expectation.model_fields)
+            self.add((*path, *where), message, key=kind == "extra_forbidden", hint=hint)
 
     def _expectations(self, path: Path, value: Any, allowed: set[str] | frozenset[str]) -> None:
         items = value if isinstance(value, list) else ([value] if isinstance(value, dict) else [])
@@ -283,6 +320,22 @@ class References:
                     hint=did_you_mean(name, allowed)
                     or "define it under vars, or save it in an earlier step",
                 )
+
+
+def _locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, Any]:
+    """The part of a pydantic `loc` that indexes into `data`, and the value found there."""
+    path: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            path.append(str(part))
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            path.append(part)
+            data = data[part]
+        elif isinstance(data, dict) and isinstance(part, str) and part.isidentifier():
+            path.append(part)  # a missing or unknown key: the error is about the key itself
+            data = None
+    return tuple(path), data
 
 
 def _registry() -> tuple[dict[str, Any], str | None]:

@@ -211,6 +211,30 @@ CASES = [
         7,
         25,
     ),
+    (
+        "unknown matcher in an assert step's arguments",
+        _doc("  - id: a\n    steps:\n      - assert: {value: 1, expect: {equalz: 1}}\n"),
+        "unknown key 'equalz' in the arguments of 'assert' (did you mean 'equals'?)",
+        "tests[0].steps[0].assert.expect.equalz",
+        5,
+        37,
+    ),
+    (
+        "bad duration in an action's arguments",
+        _doc("  - id: a\n    steps:\n      - sleep: {duration: 1x}\n"),
+        "invalid argument for 'sleep': expected a duration like 500ms, 90s, 5m or 1h, found '1x'",
+        "tests[0].steps[0].sleep.duration",
+        5,
+        27,
+    ),
+    (
+        "missing action argument",
+        _doc("  - id: a\n    steps:\n      - http: {method: GET}\n"),
+        "missing required argument 'url' for 'http'",
+        "tests[0].steps[0].http.url",
+        5,
+        15,
+    ),
 ]
 
 
@@ -252,6 +276,16 @@ def test_all_problems_are_reported_in_one_pass() -> None:
         "duration",
     ):
         assert expected in messages
+
+
+def test_templated_argument_values_are_checked_at_run_time_only() -> None:
+    text = _doc(
+        "  - id: a\n    steps:\n      - sleep: {duration: '{{ d }}'}\n"
+        "      - assert: {value: 1, expect: {between: '{{ range }}'}}\n",
+        head="vars: {d: 1s, range: [0, 2]}\n",
+    )
+    checklist, problems = check_text(text)
+    assert problems == [] and checklist is not None
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
