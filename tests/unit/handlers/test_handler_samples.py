@@ -97,8 +97,9 @@ def test_missing_path_and_unreadable_archive(tmp_path: Path) -> None:
         load_samples(tmp_path / "nope")
     bad = tmp_path / "payload.tar.gz"
     bad.write_bytes(b"garbage")
-    with pytest.raises(SamplesError, match="cannot be read"):
+    with pytest.raises(SamplesError) as info:
         load_samples(bad)
+    assert str(info.value) == f"payload archive {bad} cannot be read: neither gzip nor tar data"
 
 
 def test_invalid_json_is_marked() -> None:
