@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.errors import Problem
 from runner.handlers.samples import load_samples
-from runner.handlers.spec import HandlerSpec
+from runner.handlers.spec import HandlerSpec, HandlerSpecError
 
 FUNCTION_ORDER = (
     "requirements",
@@ -144,13 +145,19 @@ def summarise(results: list[CallResult]) -> tuple[FunctionSummary, ...]:
 
 
 def _prepare_model(spec: HandlerSpec, work: Path) -> Path:
-    """The folder to load the handler from: the spec's folder, or its archive extracted."""
-    from runner.model import extract_model
+    """The folder to load the handler from: the spec's folder, or its archive extracted.
+
+    An archive that is unsafe to extract (members outside it, links out, devices) is a
+    problem with the spec's model like any other: HandlerSpecError, nothing run."""
+    from runner.model import ModelArchiveError, extract_model
 
     path = spec.model_path
     if path.is_dir():
         return path
-    return extract_model(path, work / "model")
+    try:
+        return extract_model(path, work / "model")
+    except ModelArchiveError as exc:
+        raise HandlerSpecError(Problem(str(exc), key="model")) from None
 
 
 def _job(spec: HandlerSpec, model_dir: Path, work: Path) -> dict[str, Any]:

@@ -4,9 +4,11 @@ or two clear lines on stderr, exit code 3, no traceback; and Parquet without pya
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +40,21 @@ def _file(path: Path) -> Path:
     return path
 
 
+def _escaping_archive(tmp: Path) -> Path:
+    """The scorer packed with one more member, `../escape.txt`, which would land outside."""
+    archive = pack_model(SCORER, tmp / "model.tar.gz")
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [(m, tar.extractfile(m)) for m in tar.getmembers()]
+        files = [(m, f.read() if f else None) for m, f in members]
+    with tarfile.open(archive, "w:gz") as tar:
+        for member, body in files:
+            tar.addfile(member, io.BytesIO(body) if body is not None else None)
+        escape = tarfile.TarInfo("../escape.txt")
+        escape.size = 1
+        tar.addfile(escape, io.BytesIO(b"x"))
+    return archive
+
+
 def _hyperparameters(tmp: Path, data: object) -> Path:
     (tmp / "m").mkdir(exist_ok=True)
     (tmp / "m" / "hyperparameters.json").write_text(json.dumps(data))
@@ -61,6 +78,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "handler: no code folder": (
         lambda t: ["handler", str(_no_code_folder(t)), "--payloads", str(RECORDS)],
         "no code/ folder in",
+    ),
+    "handler: archive member outside the archive": (
+        lambda t: ["handler", str(_escaping_archive(t)), "--payloads", str(RECORDS)],
+        "model: model archive member '../escape.txt' points outside the archive ('..')",
     ),
     "handler: sample of an unsupported type": (
         lambda t: (
