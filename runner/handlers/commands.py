@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,17 +139,28 @@ def format_report(report: HandlerReport, verbose: int = 0) -> str:
     return "\n".join(lines)
 
 
+def _write(path: Path, what: str, write: Callable[[Path], object]) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the {what} to {path}: {exc.strerror or exc}") from None
+
+
+def _write_report(report: HandlerReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+
+
 def run_handler_command(args: argparse.Namespace) -> int:
     spec = build_spec(args)
     if args.save_spec:
-        save_spec(spec, args.save_spec)
+        _write(args.save_spec, "spec", lambda path: save_spec(spec, path))
     if args.check:
         spec.check()  # HandlerSpecError: the CLI lists every problem and exits 3
         print(f"{spec.handler_name}: spec ok")
         return 0
     report = run_handler_tests(spec)  # HandlerSpecError: every problem listed, exit 3
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
     print(format_report(report, args.verbose))
+    if args.json:  # after the summary, so a path we cannot write does not hide the results
+        _write(args.json, "report", lambda path: _write_report(report, path))
     return 0 if report.ok else 1

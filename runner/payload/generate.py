@@ -271,8 +271,13 @@ def generate_payloads(
     documents.append((METADATA_NAME, json.dumps(metadata, indent=2).encode() + b"\n"))
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".payload-", dir=out_dir))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PayloadError(f"cannot write payloads to {out_dir}: it is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".payload-", dir=out_dir))
+    except OSError as exc:
+        raise PayloadError(f"cannot write payloads to {out_dir}: {exc.strerror or exc}") from None
     try:
         now = datetime.now(timezone.utc).timestamp()
         staged_archive = staging / ARCHIVE_NAME

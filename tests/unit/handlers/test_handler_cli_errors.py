@@ -61,126 +61,88 @@ def _hyperparameters(tmp: Path, data: object) -> Path:
     return tmp / "m"
 
 
+def _handler(model: Path, *extra: str, payloads: Path = RECORDS) -> list[str]:
+    return ["handler", str(model), "--payloads", str(payloads), *extra]
+
+
+def _payload(model: Path, out: Path, *extra: str) -> list[str]:
+    return ["payload", str(model), "--out", str(out), "--ignore-env", *extra]
+
+
 # (argv built from a temp folder, a piece of the one error line)
 CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "handler: missing archive": (
-        lambda t: ["handler", str(t / "model.tar.gz"), "--payloads", str(RECORDS)],
+        lambda t: _handler(t / "model.tar.gz"),
         "model.tar.gz does not exist",
     ),
     "handler: not a .tar.gz": (
-        lambda t: ["handler", str(t / "model.zip"), "--payloads", str(RECORDS)],
+        lambda t: _handler(t / "model.zip"),
         "must be a .tar.gz (or an extracted model folder)",
     ),
     "handler: a zip named .tar.gz": (
-        lambda t: ["handler", str(_zip_named_tar_gz(t)), "--payloads", str(RECORDS)],
+        lambda t: _handler(_zip_named_tar_gz(t)),
         "is not a readable tar.gz: a zip file, not a tar.gz",
     ),
     "handler: no code folder": (
-        lambda t: ["handler", str(_no_code_folder(t)), "--payloads", str(RECORDS)],
+        lambda t: _handler(_no_code_folder(t)),
         "no code/ folder in",
     ),
     "handler: archive member outside the archive": (
-        lambda t: ["handler", str(_escaping_archive(t)), "--payloads", str(RECORDS)],
+        lambda t: _handler(_escaping_archive(t)),
         "model: model archive member '../escape.txt' points outside the archive ('..')",
     ),
     "handler: sample of an unsupported type": (
-        lambda t: (
-            [
-                "handler",
-                str(SCORER),
-                "--payloads",
-                str(RECORDS),
-                "--content-types",
-                "application/json",
-            ]
-        ),
+        lambda t: _handler(SCORER, "--content-types", "application/json"),
         "2 samples (csv_samples/batch_sample.csv, csv_samples/sample_001.csv) are text/csv, "
         "which the spec does not support (application/json)",
     ),
     "handler: unknown content type": (
-        lambda t: (
-            [
-                "handler",
-                str(SCORER),
-                "--payloads",
-                str(RECORDS / "json_samples"),
-                "--content-types",
-                "application/foo",
-            ]
+        lambda t: _handler(
+            SCORER, "--content-types", "application/foo", payloads=RECORDS / "json_samples"
         ),
         "3 samples (json_samples/array_records.json, json_samples/ndjson_sample.json, "
         "json_samples/single_record.json) are application/json, which the spec does not "
         "support (application/foo)",
     ),
     "handler: sample file of unknown type": (
-        lambda t: ["handler", str(SCORER), "--payloads", str(_file(t / "rows.txt"))],
+        lambda t: _handler(SCORER, payloads=_file(t / "rows.txt")),
         "cannot tell the content type of rows.txt; use one of .csv, .json, .jsonl, .ndjson, "
         ".parquet or a samples folder",
     ),
     "handler: model_fn cannot be skipped": (
-        lambda t: ["handler", str(SCORER), "--payloads", str(RECORDS), "--skip", "model_fn"],
+        lambda t: _handler(SCORER, "--skip", "model_fn"),
         "model loading cannot be switched off: model_fn always runs",
     ),
+    "handler: report file that cannot be written": (
+        lambda t: _handler(SCORER, "--json", str(t / "model.zip" / "report.json")),
+        "cannot write the report to",
+    ),
+    "payload: output folder is a file": (
+        lambda t: _payload(SCORER, t / "model.zip"),
+        "model.zip: it is a file, not a folder",
+    ),
     "payload: missing archive": (
-        lambda t: [
-            "payload",
-            str(t / "model.tar.gz"),
-            "--out",
-            str(t / "out"),
-        ],
+        lambda t: _payload(t / "model.tar.gz", t / "out"),
         "model.tar.gz does not exist",
     ),
     "payload: not a tar.gz": (
-        lambda t: [
-            "payload",
-            str(_zip_named_tar_gz(t)),
-            "--out",
-            str(t / "out"),
-        ],
+        lambda t: _payload(_zip_named_tar_gz(t), t / "out"),
         "neither a folder nor a readable tar archive: a zip file, not a tar.gz",
     ),
     "payload: no hyperparameters.json": (
-        lambda t: [
-            "payload",
-            str(_no_code_folder(t)),
-            "--out",
-            str(t / "out"),
-        ],
+        lambda t: _payload(_no_code_folder(t), t / "out"),
         "no hyperparameters.json in model archive",
     ),
     "payload: hyperparameters missing tab_field_list": (
-        lambda t: (
-            [
-                "payload",
-                str(_hyperparameters(t, {"full_field_list": ["a"]})),
-                "--out",
-                str(t / "out"),
-            ]
-        ),
+        lambda t: _payload(_hyperparameters(t, {"full_field_list": ["a"]}), t / "out"),
         "hyperparameters.json: missing 'tab_field_list' (a list of field names)",
     ),
     "payload: hyperparameters missing full_field_list": (
-        lambda t: (
-            [
-                "payload",
-                str(_hyperparameters(t, {"tab_field_list": []})),
-                "--out",
-                str(t / "out"),
-            ]
-        ),
+        lambda t: _payload(_hyperparameters(t, {"tab_field_list": []}), t / "out"),
         "hyperparameters.json: missing 'full_field_list' (a list of field names)",
     ),
     "payload: unknown content type": (
-        lambda t: (
-            [
-                "payload",
-                str(SCORER),
-                "--out",
-                str(t / "out"),
-                "--content-types",
-                "application/foo",
-            ]
-        ),
+        lambda t: _payload(SCORER, t / "out", "--content-types", "application/foo"),
         "invalid payload options: content_types: unsupported content type(s) application/foo",
     ),
 }
@@ -192,7 +154,7 @@ def test_bad_input_is_one_clear_line_and_exit_3(
 ) -> None:
     build, needle = CASES[case]
     (tmp_path / "model.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
-    code = main([*build(tmp_path), *(["--ignore-env"] if "payload" in case[:8] else [])])
+    code = main(build(tmp_path))
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert code == 3, captured
