@@ -23,6 +23,8 @@ class LogsExpectArgs(BaseModel):
     absent: list[str] = Field(default_factory=list)  # regexes no event may match
     timeout: float = Field(default=30.0, ge=0)  # how long to wait for `present` patterns
     since: str | None = None  # ISO time to read from (default: when the run started)
+    # Log timestamps come from the instance's clock: read this much before `since`.
+    skew_seconds: float = Field(default=1.0, ge=0)
     # false: report `missing` / `unexpected` in the value and let criteria judge each one
     fail: bool = True
 
@@ -61,7 +63,7 @@ def expect(args: LogsExpectArgs, ctx: StepContext) -> ActionOutput:
     """Check a log group since the run started: `present` patterns appear, `absent` ones don't."""
     group = args.log_group or f"/aws/sagemaker/Endpoints/{args.endpoint}"
     start = datetime.fromisoformat(args.since) if args.since else ctx.run.started_at
-    since_ms = int(start.timestamp() * 1000) - 1000
+    since_ms = int((start.timestamp() - args.skew_seconds) * 1000)
     deadline = time.monotonic() + args.timeout
     while True:
         events = read_events(ctx, group, since_ms)

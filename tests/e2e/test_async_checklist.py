@@ -4,7 +4,9 @@
 * `--profile staging` (target aws) against `checkrun local` started as its own
   process, reached through AWS_ENDPOINT_URL, as a staging run reaches AWS;
 * a model that cannot load: deploy fails, dependents BLOCKED, cleanup runs, exit 2;
-* a run killed with SIGKILL, then `checkrun cleanup LEDGER`: nothing left.
+* a run killed with SIGKILL, then `checkrun cleanup LEDGER`: nothing left;
+* sabotage (dropped notifications, a model whose scores exceed 1 and that logs an
+  error): each fault fails exactly the criterion written for it, nothing else.
 After the runs against the separate stack, listing it proves nothing remains.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +119,24 @@ def _creds() -> dict[str, str]:
     return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+def staging_run(url: str, report_dir: Path, *options: str) -> Any:
+    """`checkrun checklists/async.yaml --profile staging` against the stack at `url`."""
+    env = {**DUMMY, "AWS_ENDPOINT_URL": url}
+    return checkrun(
+        "checklists/async.yaml", "--profile", "staging", "--report-dir", str(report_dir),
+        "--log-format", "plain", *options, env=env,
+    )  # fmt: skip
+
+
+def failed_criteria(result: dict[str, Any]) -> dict[str, list[str]]:
+    """Test id -> the texts of its criteria that did not pass (failed tests only)."""
+    return {
+        t["id"]: [c["text"] for c in t["criteria"] if c["passed"] is not True]
+        for t in result["tests"]
+        if t["status"] == "failed"
+    }
+
+
 def test_default_profile_runs_all_14_tests_on_the_embedded_stack(tmp_path: Path) -> None:
     proc = checkrun("checklists/async.yaml", "--report-dir", str(tmp_path), "--log-format", "plain")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -142,11 +164,9 @@ def test_default_profile_runs_all_14_tests_on_the_embedded_stack(tmp_path: Path)
 
 
 def test_staging_profile_against_checkrun_local_process(stack_process: str, tmp_path: Path) -> None:
-    env = {**DUMMY, "AWS_ENDPOINT_URL": stack_process}
-    proc = checkrun(
-        "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path),
-        "--var", "role_arn=arn:aws:iam::123456789012:role/sm-exec", env=env,
-    )  # fmt: skip
+    proc = staging_run(
+        stack_process, tmp_path, "--var", "role_arn=arn:aws:iam::123456789012:role/sm-exec"
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     result = result_of(tmp_path)
     assert result["target"] == "aws" and result["decision"] == "APPROVED"
@@ -154,11 +174,7 @@ def test_staging_profile_against_checkrun_local_process(stack_process: str, tmp_
 
 
 def test_broken_model_blocks_the_run_and_leaves_nothing(stack_process: str, tmp_path: Path) -> None:
-    env = {**DUMMY, "AWS_ENDPOINT_URL": stack_process}
-    proc = checkrun(
-        "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path),
-        "--var", "model_dir=models/broken", env=env,
-    )  # fmt: skip
+    proc = staging_run(stack_process, tmp_path, "--var", "model_dir=models/broken")
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-2000:]
     result = result_of(tmp_path)
     states = statuses(result)
@@ -250,3 +266,83 @@ def test_ctrl_c_stops_the_embedded_stack_and_its_model_servers(tmp_path: Path) -
     assert [p for p in workers if _alive(p)] == []
     result = result_of(tmp_path)
     assert statuses(result)["cleanup"] == "passed"
+
+
+def _sabotaged_model(folder: Path) -> Path:
+    """StyleMatch, but its scores run up to 1.5 and every request logs an ERROR line."""
+    shutil.copytree(ROOT / "checklists" / "models" / "stylematch", folder)
+    handler = folder / "code" / "inference.py"
+    code = handler.read_text()
+    clip = 'np.clip(model["vectors"] @ query, 0.0, 1.0)'
+    start = "    started = time.time()\n"
+    assert clip in code and start in code, "StyleMatch changed: update the sabotage"
+    code = code.replace(clip, clip + " * 1.5")
+    code = code.replace(
+        start, start + '    print("ERROR: feature cache unavailable", flush=True)\n'
+    )
+    handler.write_text(code)
+    return folder
+
+
+def _faults(url: str, method: str, plan: dict[str, Any] | None = None) -> None:
+    body = json.dumps(plan).encode() if plan is not None else None
+    request = urllib.request.Request(f"{url}/_checkrun/faults", data=body, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_dropped_notifications_fail_test_6_only(stack_process: str, tmp_path: Path) -> None:
+    """No notification arrives: test 6 fails with a clear reason, yet the S3 fallback
+    still finds the result, so nothing else fails."""
+    # Only this run's endpoints (app "dropped") lose their notifications.
+    plan = {"rules": [{"kind": "drop_notification", "endpoint": "dropped-*"}]}
+    _faults(stack_process, "PUT", plan)
+    try:
+        proc = staging_run(
+            stack_process, tmp_path, "--only", "sns-notifications",
+            "--var", "app=dropped", "--var", "notify_within=1",
+        )  # fmt: skip
+    finally:
+        _faults(stack_process, "DELETE")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = result_of(tmp_path)
+    assert result["decision"] == "NEEDS WORK"
+    assert failed_criteria(result) == {
+        "sns-notifications": [
+            "Success notification received after inference",
+            "Notification contains OutputLocation",
+            "Notification arrives within 1 minute of completion",
+        ]
+    }
+    test = next(t for t in result["tests"] if t["id"] == "sns-notifications")
+    assert "no Completed notification" in test["reason"] and "within 1s" in test["reason"]
+    wait = next(s["evidence"] for s in test["steps"] if s["name"] == "wait")
+    assert wait["detected_by"] == "s3", "the S3 fallback must still find the result"
+    assert statuses(result)["cleanup"] == "passed"
+    assert leftovers(stack_process, result["run_id"]) == []
+
+
+def test_scores_above_one_and_logged_errors_fail_their_criteria(
+    stack_process: str, tmp_path: Path
+) -> None:
+    """A model whose scores exceed 1 fails test 3's score criterion; its ERROR log line
+    fails test 12's "no error messages" (with the line in the message). Nothing else."""
+    model = _sabotaged_model(tmp_path / "model")
+    reports = tmp_path / "reports"
+    proc = staging_run(
+        stack_process, reports, "--only", "wait-result,cloudwatch-logs",
+        "--var", f"model_dir={model}",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = result_of(reports)
+    assert failed_criteria(result) == {
+        "wait-result": ["Scores are between 0 and 1"],
+        "cloudwatch-logs": ["No error messages in logs"],
+    }
+    tests = {t["id"]: t for t in result["tests"]}
+    logs = next(c for c in tests["cloudwatch-logs"]["criteria"] if not c["passed"])
+    assert "ERROR: feature cache unavailable" in logs["expectation"]["message"]
+    scores = next(c for c in tests["wait-result"]["criteria"] if not c["passed"])
+    assert "outside" in scores["expectation"]["message"]
+    assert statuses(result)["cleanup"] == "passed"
+    assert leftovers(stack_process, result["run_id"]) == []
