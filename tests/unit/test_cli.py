@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -102,11 +103,13 @@ def test_plan_shows_order_and_resolved_values(
     )
     assert main(["plan", str(path), "--var", "bucket=from-cli"]) == 0
     out = capsys.readouterr().out
-    assert out.index("1. a") < out.index("2. b")
+    order = [m.groups() for m in re.finditer(r"^ *(\d+)\. (\w+): ", out, re.MULTILINE)]
+    assert order == [("1", "a"), ("2", "b")], out
     assert "from-cli/x" in out
     assert main(["plan", str(path), "--format", "json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert [t["id"] for t in plan["tests"]] == ["a", "b"]
+    assert plan["tests"][1]["steps"][0]["args"]["value"] == "my-bucket/x"
 
 
 def test_list_and_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
