@@ -81,3 +81,29 @@ def run(local_stack: LocalStack, tmp_path: Path) -> Iterator[RunContext]:
 @pytest.fixture
 def call(run: RunContext) -> Call:
     return caller(run)
+
+
+DeployStyleMatch = Callable[..., tuple[Any, Any]]
+
+
+@pytest.fixture(scope="session")
+def deploy_stylematch() -> DeployStyleMatch:
+    """`pkg, deployed = deploy_stylematch(call, run, bucket, name, **deploy_async_args)`:
+    StyleMatch packaged into `bucket` and deployed async as `<name>-<run id>`."""
+
+    def deploy(call: Call, run: RunContext, bucket: str, name: str, **args: Any) -> tuple[Any, Any]:
+        pkg = call(
+            "sagemaker.package_model",
+            source="models/stylematch",
+            uri=f"s3://{bucket}/models/{run.run_id}/model.tar.gz",
+        )
+        deployed = call(
+            "sagemaker.deploy_async",
+            endpoint=f"{name}-{run.run_id}".replace("_", "-"),
+            model_data=pkg["model_data"],
+            output_path=f"s3://{bucket}/out/{run.run_id}/",
+            **args,
+        )
+        return pkg, deployed
+
+    return deploy

@@ -31,20 +31,11 @@ def faulty_stack() -> Iterator[LocalStack]:
 
 
 def test_throttling_and_dropped_notifications_never_fail_the_wait(
-    faulty_stack: LocalStack, new_run: Any, tmp_path: Path
+    faulty_stack: LocalStack, new_run: Any, deploy_stylematch: Any, tmp_path: Path
 ) -> None:
     run, call = new_run(tmp_path, faulty_stack)
     try:
-        pkg = call(
-            "sagemaker.package_model", source="models/stylematch", uri="s3://it-f/m/model.tar.gz"
-        )
-        endpoint = f"it-dropped-{run.run_id}".replace("_", "-")
-        call(
-            "sagemaker.deploy_async",
-            endpoint=endpoint,
-            model_data=pkg["model_data"],
-            output_path="s3://it-f/out/",
-        )
+        endpoint = deploy_stylematch(call, run, "it-f", "it-dropped")[1]["EndpointName"]
         batch = call(
             "sagemaker.invoke_async",
             endpoint=endpoint,

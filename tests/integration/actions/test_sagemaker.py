@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import tarfile
 import time
@@ -20,22 +21,12 @@ Call = Any
 
 
 @pytest.fixture(scope="module")
-def shared(new_run: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def shared(
+    new_run: Any, deploy_stylematch: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     """One run with the StyleMatch model packaged and an async endpoint deployed."""
     run, call = new_run(tmp_path_factory.mktemp("sm"))
-    pkg = call(
-        "sagemaker.package_model",
-        source="models/stylematch",
-        uri=f"s3://it-sm/models/{run.run_id}/model.tar.gz",
-    )
-    endpoint = f"it-async-{run.run_id}".replace("_", "-")
-    deployed = call(
-        "sagemaker.deploy_async",
-        endpoint=endpoint,
-        model_data=pkg["model_data"],
-        output_path=f"s3://it-sm/out/{run.run_id}/",
-        max_concurrent_invocations=2,
-    )
+    pkg, deployed = deploy_stylematch(call, run, "it-sm", "it-async", max_concurrent_invocations=2)
     try:
         yield run, call, pkg, deployed
     finally:
@@ -64,16 +55,22 @@ def test_deploy_async_is_in_service_with_info_file_and_topics(shared: Any) -> No
     assert {"sagemaker:endpoint", "sns:topic", "sqs:queue", "sns:subscription"} <= kinds
 
 
-def test_invoke_async_then_wait_result_by_notification(shared: Any) -> None:
+def submit_and_wait(shared: Any, payload: str) -> tuple[Any, Any]:
+    """invoke_async of `payloads/<payload>` (a JPEG) on the shared endpoint, then wait_result."""
     _run, call, _pkg, deployed = shared
     job = call(
         "sagemaker.invoke_async",
         endpoint=deployed["EndpointName"],
-        body_file="payloads/shirt.jpg",
+        body_file=f"payloads/{payload}",
         content_type="image/jpeg",
     )
+    return job, call("sagemaker.wait_result", job=job, timeout=60)
+
+
+def test_invoke_async_then_wait_result_by_notification(shared: Any) -> None:
+    job, result = submit_and_wait(shared, "shirt.jpg")
     assert job["OutputLocation"].endswith(".out") and job["input_uploaded"]
-    result = call("sagemaker.wait_result", job=job, timeout=60)
+    assert result["since_submit"] >= 0
     assert result["status"] == "Completed"
     assert result["detected_by"] == "notification"
     assert len(result["output"]["recommendations"]) == 5
@@ -81,14 +78,8 @@ def test_invoke_async_then_wait_result_by_notification(shared: Any) -> None:
 
 
 def test_invalid_image_fails_with_error_object_and_error_notification(shared: Any) -> None:
-    _run, call, _pkg, deployed = shared
-    job = call(
-        "sagemaker.invoke_async",
-        endpoint=deployed["EndpointName"],
-        body_file="payloads/invalid.jpg",
-        content_type="image/jpeg",
-    )
-    result = call("sagemaker.wait_result", job=job, timeout=60)
+    call = shared[1]
+    job, result = submit_and_wait(shared, "invalid.jpg")
     assert result["status"] == "Failed"
     assert "not a decodable image" in result["failure"]
     note = call("sns.expect_notification", job=job, status="Failed", within=60)
@@ -104,18 +95,22 @@ def test_missing_endpoint_is_the_runtime_validation_error(shared: Any) -> None:
 
 
 def test_concurrent_jobs_complete_within_the_concurrency_limit(shared: Any) -> None:
-    _run, call, _pkg, deployed = shared
+    run, call, _pkg, deployed = shared
+    image = (run.checklist_path.parent / "payloads" / "shirt.jpg").read_bytes()
+    # Each request holds the model 0.3 s, so six of them contend for the limit of 2.
+    body = json.dumps({"image": base64.b64encode(image).decode(), "hold_seconds": 0.3})
     batch = call(
         "sagemaker.invoke_async",
         endpoint=deployed["EndpointName"],
-        body_file="payloads/shirt.jpg",
-        content_type="image/jpeg",
+        body=body,
+        content_type="application/json",
         count=6,
     )
     assert batch["accepted"] == 6 and batch["errors"] == []
     waited = call("sagemaker.wait_result", jobs=batch["jobs"], timeout=60)
     assert waited["completed"] == 6
     assert 1 <= waited["max_concurrency_observed"] <= 2
+    assert min(waited["since_submit_all"]) >= 0
 
 
 def test_describe_endpoint_config_shows_async_config(shared: Any) -> None:
@@ -152,18 +147,11 @@ def test_logs_expect_finds_present_and_rejects_forbidden_patterns(
     logs.delete_log_group(logGroupName=group)
 
 
-def test_wait_result_without_notifications_uses_s3(call: Call, run: RunContext) -> None:
-    pkg = call(
-        "sagemaker.package_model", source="models/stylematch", uri="s3://it-sm2/m/model.tar.gz"
-    )
-    endpoint = f"it-quiet-{run.run_id}".replace("_", "-")
-    call(
-        "sagemaker.deploy_async",
-        endpoint=endpoint,
-        model_data=pkg["model_data"],
-        output_path="s3://it-sm2/out/",
-        notifications=False,
-    )
+def test_wait_result_without_notifications_uses_s3(
+    call: Call, run: RunContext, deploy_stylematch: Any
+) -> None:
+    _pkg, deployed = deploy_stylematch(call, run, "it-sm2", "it-quiet", notifications=False)
+    endpoint = deployed["EndpointName"]
     job = call("sagemaker.invoke_async", endpoint=endpoint, body_file="payloads/shirt.jpg")
     result = call("sagemaker.wait_result", job=job, timeout=60)
     assert result["status"] == "Completed" and result["detected_by"] == "s3"
