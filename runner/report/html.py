@@ -1,7 +1,8 @@
 """The HTML sign-off report: one self-contained file (inline CSS and SVG, no network).
 
-`build_view()` turns a RunResult into a view-model (every decision about what to show,
-in which order, with which mark, colour and chart geometry is made here);
+`build_view()` turns a RunResult into the view-model of `runner.report.view` (every
+decision about what to show, in which order, with which mark, colour and chart
+geometry is made here);
 `templates/signoff.html.j2` only formats it, with Jinja2 autoescaping on, so model
 output such as ``<script>`` is shown as text.
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,16 +32,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from runner.engine.results import Decision, RunResult, Status, StepResult, TestResult
 from runner.report import evidence
 from runner.report.charts import (
-    COLD_LABEL_W,
-    Bar,
-    LatencyChart,
-    TimelineChart,
     cold_warm_bars,
     latency_chart,
     timeline_chart,
 )
 from runner.report.junit import blocked_by, failure_message
 from runner.report.signoff import tests_passed
+from runner.report.view import (
+    CriterionView,
+    EvidenceItem,
+    Issue,
+    ReportView,
+    StepView,
+    TestView,
+    WaitRow,
+)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # Characters of a step's output shown inline (result.json has it all): a passing step's
@@ -70,102 +75,6 @@ SIGNOFF_FIELDS = (
     ("model_version", "Model version"),
     ("date", "Date"),
 )
-
-
-@dataclass(frozen=True)
-class EvidenceItem:
-    key: str
-    value: str
-    kind: str  # "uri" | "code" | "block" | "text"
-
-
-@dataclass(frozen=True)
-class CriterionView:
-    text: str
-    mark: str
-    cls: str
-    label: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class StepView:
-    name: str
-    action: str
-    status: str
-    cls: str
-    duration: str
-    attempts: int
-    timed_out: bool
-    evidence: list[EvidenceItem]
-    expectations: list[CriterionView]
-    error: str
-    output: str
-    latency: str
-    log: list[str]
-
-
-@dataclass(frozen=True)
-class TestView:
-    id: str
-    anchor: str
-    title: str
-    status: str
-    cls: str
-    duration: str
-    critical: bool
-    reason: str
-    criteria: list[CriterionView]
-    steps: list[StepView]
-    # Steps and evidence start expanded unless the test passed: a passing test's
-    # evidence stays one click away on screen and out of the printout.
-    expanded: bool
-
-
-@dataclass(frozen=True)
-class WaitRow:
-    test: str
-    step: str
-    detected_by: str
-    wait: str
-    requests: str
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Issue:
-    test_id: str
-    anchor: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ReportView:
-    title: str
-    description: str
-    decision: str
-    decision_cls: str
-    decision_text: str
-    header: list[tuple[str, str]]
-    totals: list[tuple[str, int, str]]
-    tests_passed: str
-    why: list[Issue]
-    duration: str
-    interrupted: bool
-    tests: list[TestView]
-    timeline: TimelineChart
-    latency: list[LatencyChart]
-    cold_warm: list[Bar]
-    waits: list[WaitRow]
-    notes: str
-    issues: list[Issue]
-    signoff: list[tuple[str, str]]
-    decisions: list[tuple[str, bool, str]]
-    generated: str
-    environment: list[tuple[str, str]] = field(default_factory=list)
-    cold_label_w: float = COLD_LABEL_W
-    run_id: str = ""
 
 
 def render_html(result: RunResult) -> str:
