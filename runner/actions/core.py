@@ -14,9 +14,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runner.actions.registry import ActionOutput, action
 from runner.checklist.expect import check_all
@@ -32,12 +32,18 @@ class _Args(BaseModel):
 
 
 class ExecArgs(_Args):
-    cmd: list[str] | str
+    cmd: Annotated[list[str], Field(min_length=1)] | Annotated[str, Field(min_length=1)]
     shell: bool = False
     cwd: str | None = None
     env: dict[str, str] = {}
     input: str | None = None
     check: bool = True  # a non-zero exit code fails the step
+
+    @model_validator(mode="after")
+    def _no_shell_string(self) -> ExecArgs:
+        if isinstance(self.cmd, str) and not self.shell:
+            raise ValueError("`cmd` is a string: give a list of arguments, or set `shell: true`")
+        return self
 
 
 def _parse_json(text: str) -> Any:
@@ -53,8 +59,6 @@ def _parse_json(text: str) -> Any:
 @action("exec", args=ExecArgs)
 def exec_(args: ExecArgs, ctx: StepContext) -> dict[str, Any]:
     """Run a command (argument list; a shell only with `shell: true`)."""
-    if isinstance(args.cmd, str) and not args.shell:
-        raise ActionError("`cmd` is a string: give a list of arguments, or set `shell: true`")
     cwd = ctx.run.resolve_path(args.cwd) if args.cwd else ctx.run.base_dir
     started = time.monotonic()
     try:

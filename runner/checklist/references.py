@@ -219,9 +219,9 @@ class References:
                 hint=did_you_mean(name, [*registry, *m.STEP_KEYWORDS])
                 or f"known: {', '.join(sorted(registry))}",
             )
-        elif spec.args is not None and isinstance(args, dict):
-            self._arg_keys((*base, name), name, args, spec.args)
-            self._arg_values((*base, name), name, args, spec.args)
+        elif spec.args is not None and isinstance(args, (dict, type(None))):
+            self._arg_keys((*base, name), name, args or {}, spec.args)
+            self._arg_values((*base, name), name, args or {}, spec.args)  # `sleep:` = `{}`
         self._templates((*base, name), args, allowed)
 
     def _arg_keys(self, path: Path, name: str, args: dict[str, Any], model: Any) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from runner.actions import core
 from runner.actions.registry import ActionOutput
@@ -87,8 +88,11 @@ def test_exec_nonzero_exit_fails_with_stderr(ctx: StepContext) -> None:
 
 
 def test_exec_uses_no_shell_unless_asked(ctx: StepContext) -> None:
-    with pytest.raises(ActionError, match="give a list of arguments"):
-        core.exec_(core.ExecArgs(cmd="echo $HOME"), ctx)
+    with pytest.raises(ValidationError, match="give a list of arguments"):
+        core.ExecArgs(cmd="echo $HOME")  # refused when the arguments are read
+    for empty in ([], ""):
+        with pytest.raises(ValidationError, match="at least 1"):
+            core.ExecArgs(cmd=empty, shell=True)
     out = core.exec_(core.ExecArgs(cmd="echo a && echo b", shell=True), ctx)
     assert out["stdout"] == "a\nb\n"
     literal = core.exec_(core.ExecArgs(cmd=["echo", "$HOME", "&&", "x"]), ctx)

@@ -235,6 +235,22 @@ CASES = [
         5,
         15,
     ),
+    (
+        "action written without arguments",
+        _doc("  - id: a\n    steps:\n      - sleep:\n"),
+        "missing required argument 'duration' for 'sleep'",
+        "tests[0].steps[0].sleep.duration",
+        5,
+        15,
+    ),
+    (
+        "exec command as one string without a shell",
+        _doc("  - id: a\n    steps:\n      - exec: {cmd: echo hi}\n"),
+        "`cmd` is a string: give a list of arguments, or set `shell: true`",
+        "tests[0].steps[0].exec",
+        5,
+        15,
+    ),
 ]
 
 
