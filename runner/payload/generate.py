@@ -154,9 +154,9 @@ def field_values(fields: ModelFields, options: PayloadOptions) -> dict[str, Any]
     unknown = sorted(set(options.special_fields) - set(known))
     if unknown:
         raise PayloadError(
-            f"special field value(s) for {', '.join(unknown)}, which are not input fields of "
-            f"the model ({fields.source}; label {fields.label_name!r} and id "
-            f"{fields.id_name!r} are never sent)"
+            f"special field value(s) for {', '.join(unknown)} (SPECIAL_FIELD_<name> or "
+            f"special_fields), which are not input fields of the model ({fields.source}; "
+            f"label {fields.label_name!r} and id {fields.id_name!r} are never sent)"
         )
     values: dict[str, Any] = {}
     for f in fields.fields:
