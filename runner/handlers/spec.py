@@ -273,7 +273,13 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 def _sample_problems(spec: HandlerSpec) -> list[Problem]:
     path = spec.payloads_path
     if path is None:
-        return [Problem("no payload samples given", key="payloads")]
+        return [
+            Problem(
+                "no payload samples given",
+                key="payloads",
+                hint="--payloads DIR|payload.tar.gz, or `payloads` in the spec",
+            )
+        ]
     try:
         samples = load_samples(path)
     except SamplesError as exc:

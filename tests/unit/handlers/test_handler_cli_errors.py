@@ -109,6 +109,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         "cannot tell the content type of rows.txt; use one of .csv, .json, .jsonl, .ndjson, "
         ".parquet or a samples folder",
     ),
+    "handler: no payloads given": (
+        lambda t: ["handler", str(SCORER)],
+        "payloads: no payload samples given (--payloads DIR|payload.tar.gz, or `payloads` in",
+    ),
     "handler: model_fn cannot be skipped": (
         lambda t: _handler(SCORER, "--skip", "model_fn"),
         "model loading cannot be switched off: model_fn always runs",
