@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import runner
+from runner.model.codecs import base_type
 
 RUNNER_DIR = Path(runner.__file__).resolve().parent
 PREVIEW_CHARS = 200
@@ -65,10 +66,6 @@ def summarise_body(body: bytes, content_type: str) -> dict[str, Any]:
         "content_type": content_type,
         "preview": body[:PREVIEW_CHARS].decode("utf-8", "replace"),
     }
-
-
-def base_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 class Reporter:
