@@ -252,13 +252,17 @@ def cleanup_ledger_file(
 
     The ledger's `meta.aws` says where the run pointed (target, region,
     endpoint_url); options override it. A local-target run whose embedded stack
-    died with it left nothing behind: report None.
+    died with it left nothing behind: report None. `path` may be the run's report
+    folder. Missing credentials or an unreachable endpoint are one CleanupError
+    line, found by one quick STS call before anything is deleted.
     """
     import json
 
-    from runner.actions.aws import make_clients
-    from runner.errors import UsageError
+    from runner.actions.aws import aws_errors, make_clients
+    from runner.errors import CleanupError, UsageError
 
+    if path.is_dir():
+        path = path / "ledger.json"
     try:
         ledger = Ledger.load(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -277,6 +281,16 @@ def cleanup_ledger_file(
         region=region or meta.get("region"),
         endpoint_url=url,
     )
+    quick = {"retries": {"mode": "standard", "max_attempts": 2}, "connect_timeout": 5}
+    try:
+        with aws_errors(f"reach AWS ({url or 'region ' + aws.region})"):
+            aws.client("sts", **quick).get_caller_identity()
+    except ActionError as exc:
+        raise CleanupError(
+            f"cannot clean {path}: {exc.message}; nothing was deleted (check credentials, "
+            "region and --endpoint-url, then run it again)",
+            remaining=ledger.pending(),
+        ) from exc
     report = cleanup_ledger(ledger, aws)
     summary = json.dumps(report.to_dict(), indent=2)
     return report, summary

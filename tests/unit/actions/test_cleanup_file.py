@@ -8,7 +8,7 @@ import pytest
 
 from runner.actions.cleanup import ORDER, cleanup_ledger_file
 from runner.engine.ledger import Ledger
-from runner.errors import UsageError
+from runner.errors import CleanupError, UsageError
 
 
 def test_a_local_run_whose_stack_is_gone_left_nothing(tmp_path: Path) -> None:
@@ -35,6 +35,26 @@ def test_an_unreadable_ledger_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "ledger.json").write_text("{not json")
     with pytest.raises(UsageError):
         cleanup_ledger_file(tmp_path / "ledger.json")
+
+
+def test_an_unreachable_staging_endpoint_is_one_clear_error_and_deletes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    ledger = Ledger(tmp_path / "ledger.json", "r3")
+    ledger.meta["aws"] = {
+        "target": "aws",
+        "region": "ap-south-1",
+        "endpoint_url": "http://127.0.0.1:9",
+    }
+    ledger.record("sagemaker:endpoint", "ep-r3")
+    with pytest.raises(CleanupError) as info:
+        cleanup_ledger_file(tmp_path)  # the run's report folder works too
+    message = str(info.value)
+    assert "Could not connect" in message and "nothing was deleted" in message
+    assert "\n" not in message and [r.id for r in info.value.remaining] == ["ep-r3"]
+    assert Ledger.load(tmp_path / "ledger.json").pending()  # still there for the next try
 
 
 def test_endpoints_go_before_configs_models_topics_and_buckets() -> None:
