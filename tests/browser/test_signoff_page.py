@@ -54,6 +54,7 @@ def test_page_shows_decision_totals_tests_and_marks(
         marks = section.locator("ul.criteria li .box").all_inner_texts()
         assert marks == [MARK[c.passed] for c in test.criteria], test.id
     header = page.inner_text("#header")
+    assert page.inner_text("[data-field=File]") == run.checklist_path  # wraps, copies whole
     for value in ("Priya Raman", "Staging", "stylematch-2.3.1", run.run_id, "us-east-1"):
         assert value in header
     # Self-contained: nothing but the file itself was requested.
