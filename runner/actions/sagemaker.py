@@ -323,23 +323,26 @@ class DeleteArgs(BaseModel):
     timeout: float = Field(default=900.0, gt=0)
 
 
+def not_found(func: Any, **kwargs: Any) -> bool:
+    """Call `func`: True if AWS says the resource does not exist; other errors raise."""
+    try:
+        func(**kwargs)
+    except Exception as exc:
+        if is_not_found(exc):
+            return True
+        raise
+    return False
+
+
 def delete_endpoint_and_wait(aws: AwsClients, endpoint: str, timeout: float, clock: Any) -> bool:
     """DeleteEndpoint, then wait until DescribeEndpoint no longer finds it; False if it was gone."""
     sm = aws.client("sagemaker")
-    try:
-        sm.delete_endpoint(EndpointName=endpoint)
-    except Exception as exc:
-        if is_not_found(exc):
-            return False
-        raise
+    if not_found(sm.delete_endpoint, EndpointName=endpoint):
+        return False
     start, delay = clock.monotonic(), 0.1
     while clock.monotonic() - start < timeout:
-        try:
-            sm.describe_endpoint(EndpointName=endpoint)
-        except Exception as exc:
-            if is_not_found(exc):
-                return True
-            raise
+        if not_found(sm.describe_endpoint, EndpointName=endpoint):
+            return True
         clock.sleep(delay)
         delay = min(delay * 1.5, 10.0)
     raise ActionError(f"endpoint {endpoint} still exists {timeout:g}s after delete", code="Timeout")
@@ -371,12 +374,8 @@ def delete(args: DeleteArgs, ctx: StepContext) -> ActionOutput:
             if not wanted:
                 continue
             name = derived_name(args.endpoint, suffix)
-            try:
-                func(**{key: name})
+            if not not_found(func, **{key: name}):
                 deleted.append(f"{kind}:{name}")
-            except Exception as exc:
-                if not is_not_found(exc):
-                    raise
             ctx.run.ledger.mark_deleted(f"sagemaker:{kind}", name)
     seconds = round(ctx.run.clock.monotonic() - start, 3)
     return ActionOutput({"deleted": deleted, "seconds": seconds}, evidence={"deleted": deleted})

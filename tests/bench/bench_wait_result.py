@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,25 @@ def submit(run: RunContext, endpoint: str) -> dict[str, Any]:
     return job
 
 
+def lags_of(
+    run: RunContext,
+    endpoint: str,
+    one: Callable[[float], None],
+    returned: dict[str, float],
+    jobs: int,
+    spread: float,
+) -> list[float]:
+    """Run `one(delay)` for `jobs` jobs at random moments over `spread` s; each job's lag
+    = when `one` recorded it in `returned` - its output's LastModified."""
+    threads = [threading.Thread(target=one, args=(random.uniform(0, spread),)) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    landed = landed_times(run, endpoint)
+    return [returned[k] - landed[k] for k in returned]
+
+
 def run_ours(run: RunContext, endpoint: str, jobs: int, spread: float) -> dict[str, Any]:
     returned: dict[str, float] = {}
     counts: dict[str, int] = {"s3": 0}
@@ -122,13 +142,7 @@ def run_ours(run: RunContext, endpoint: str, jobs: int, spread: float) -> dict[s
         assert result["status"] == "Completed", result
         counts["s3"] += result["s3_requests"]
 
-    threads = [threading.Thread(target=one, args=(random.uniform(0, spread),)) for _ in range(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    landed = landed_times(run, endpoint)
-    lags = [returned[k] - landed[k] for k in returned]
+    lags = lags_of(run, endpoint, one, returned, jobs, spread)
     requests = counts["s3"] + (waiter.sqs_requests - sqs_before)
     return {"lags": lags, "requests": requests / jobs}
 
@@ -154,13 +168,7 @@ def run_boto3(run: RunContext, endpoint: str, jobs: int, spread: float) -> dict[
         returned[job["OutputLocation"]] = time.time()
         s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    threads = [threading.Thread(target=one, args=(random.uniform(0, spread),)) for _ in range(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    landed = landed_times(run, endpoint)
-    lags = [returned[k] - landed[k] for k in returned]
+    lags = lags_of(run, endpoint, one, returned, jobs, spread)
     return {"lags": lags, "requests": heads["n"] / jobs}
 
 
