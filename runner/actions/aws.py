@@ -251,6 +251,15 @@ def check_access(args: dict[str, Any], ctx: StepContext) -> ActionOutput:
 def identity(args: dict[str, Any], ctx: StepContext) -> ActionOutput:
     """Who the run's credentials are (STS GetCallerIdentity): Account, Arn, UserId, Region."""
     aws = clients(ctx)
-    result = call("get caller identity", aws.client("sts").get_caller_identity)
+    # The run's first call: a wrong endpoint or missing credentials should say so in
+    # seconds, not after the adaptive mode's ten attempts.
+    sts = aws.client("sts", retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
+    try:
+        result = call("get caller identity", sts.get_caller_identity)
+    except ActionError as exc:
+        if exc.code not in ("NoCredentialsError", "PartialCredentialsError"):
+            raise
+        hint = " (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        raise ActionError(exc.message + hint, code=exc.code, evidence=exc.evidence) from exc
     value = jsonable(result) | {"Region": aws.region, "Target": aws.target}
     return ActionOutput(value, evidence={"account": value.get("Account"), "arn": value.get("Arn")})

@@ -346,3 +346,37 @@ def test_scores_above_one_and_logged_errors_fail_their_criteria(
     assert "outside" in scores["expectation"]["message"]
     assert statuses(result)["cleanup"] == "passed"
     assert leftovers(stack_process, result["run_id"]) == []
+
+
+NO_CREDENTIALS = {
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({**NO_CREDENTIALS}, "Unable to locate credentials (set AWS_PROFILE"),
+        ({**DUMMY, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "Could not connect"),
+    ],
+    ids=["no-credentials", "unreachable-endpoint"],
+)
+def test_staging_without_aws_fails_at_once_in_one_line(
+    env: dict[str, str], says: str, tmp_path: Path
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run(
+        [*CHECKRUN, "checklists/async.yaml", "--profile", "staging", "--report-dir", str(tmp_path),
+         "--log-format", "plain"],
+        cwd=ROOT, env={**clean, **env, "NO_COLOR": "1"}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output
+    failures = [line for line in output.splitlines() if line.split()[1:2] == ["FAIL"]]
+    assert len(failures) == 1 and says in failures[0], failures
+    result = result_of(tmp_path)
+    assert result["decision"] == "BLOCKED" and statuses(result)["deploy"] == "blocked"
