@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import tarfile
+import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,26 @@ def test_logs_expect_finds_present_and_rejects_forbidden_patterns(
         call("logs.expect", log_group=group, absent=["(?i)LOADED"], timeout=0)
     assert info.value.code == "LogsMismatch"
     assert info.value.evidence["unexpected"] == ["(?i)LOADED"]
+    judged = call("logs.expect", log_group=group, absent=["(?i)LOADED"], timeout=0, fail=False)
+    assert judged["unexpected_lines"] == ["model loaded"] and not judged["ok"]
+    # A line delivered after the step started is waited for (deadline), not missed.
+    since = datetime.now(timezone.utc)
+    late = threading.Timer(
+        0.5,
+        lambda: logs.put_log_events(
+            logGroupName=group,
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "late ERROR line"}],
+        ),
+    )
+    late.start()
+    found = call(
+        "logs.expect", log_group=group, present=["late"], absent=["ERROR"], since=since.isoformat(),
+        skew_seconds=0, timeout=30, fail=False,
+    )  # fmt: skip
+    late.join()
+    assert found["present"] == {"late": 1} and found["unexpected_lines"] == ["late ERROR line"]
+    assert found["events"] == 1  # skew_seconds=0: the earlier lines are not read
     logs.delete_log_group(logGroupName=group)
 
 
