@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from runner.engine.results import Decision, RunResult, Status
+from runner.engine.results import Decision, RunResult, Status, StepResult
 from runner.engine.run import run_checklist
 
 PY = sys.executable
@@ -24,6 +24,13 @@ def run(path: Path, tmp_path: Path, **kwargs: Any) -> RunResult:
 
 def by_id(result: RunResult) -> dict[str, Any]:
     return {t.id: t for t in result.tests}
+
+
+def one_step(write_checklist: Write, tmp_path: Path, step: str, **kwargs: Any) -> StepResult:
+    """Run a checklist of one test with this one step (YAML, first line `- action: ...`)."""
+    body = "".join(f"      {line}\n" for line in step.strip("\n").splitlines())
+    path = write_checklist(f"checklist: one step\ntests:\n  - id: only\n    steps:\n{body}")
+    return run(path, tmp_path, **kwargs).tests[0].steps[0]
 
 
 def test_all_passed_is_approved_and_saved_values_keep_their_type(
@@ -183,16 +190,17 @@ tests:
 def test_retry_on_errors_records_attempts_and_waits_on_the_clock(
     write_checklist: Write, tmp_path: Path, closed_port_url: str, fake_clock: Any
 ) -> None:
-    path = write_checklist(f"""
-checklist: retry
-tests:
-  - id: down
-    steps:
-      - http: {{url: "{closed_port_url}/"}}
-        retry: {{attempts: 4, wait: exponential, initial: 1s, max: 3s}}
-""")
     events: list[dict[str, Any]] = []
-    step = run(path, tmp_path, clock=fake_clock, events=events.append).tests[0].steps[0]
+    step = one_step(
+        write_checklist,
+        tmp_path,
+        f"""
+- http: {{url: "{closed_port_url}/"}}
+  retry: {{attempts: 4, wait: exponential, initial: 1s, max: 3s}}
+""",
+        clock=fake_clock,
+        events=events.append,
+    )
     assert step.status is Status.FAILED
     assert step.attempts == 4
     assert step.error_code == "ConnectionError"
@@ -204,16 +212,16 @@ tests:
 def test_retry_on_expect_reruns_the_action(
     write_checklist: Write, tmp_path: Path, http_url: str, fake_clock: Any
 ) -> None:
-    path = write_checklist(f"""
-checklist: retry-expect
-tests:
-  - id: eventually
-    steps:
-      - http: {{url: "{http_url}/count/retry-expect"}}
-        expect: {{path: body.count, greater_than: 2}}
-        retry: {{attempts: 5, wait: fixed, initial: 2s, on: [expect]}}
-""")
-    step = run(path, tmp_path, clock=fake_clock).tests[0].steps[0]
+    step = one_step(
+        write_checklist,
+        tmp_path,
+        f"""
+- http: {{url: "{http_url}/count/retry-expect"}}
+  expect: {{path: body.count, greater_than: 2}}
+  retry: {{attempts: 5, wait: fixed, initial: 2s, on: [expect]}}
+""",
+        clock=fake_clock,
+    )
     assert step.status is Status.PASSED
     assert step.attempts == 3
     assert fake_clock.sleeps == [2.0, 2.0]
@@ -242,15 +250,15 @@ tests:
 def test_until_gives_up_with_the_last_unmet_expectation(
     write_checklist: Write, tmp_path: Path, http_url: str, fake_clock: Any
 ) -> None:
-    path = write_checklist(f"""
-checklist: until-fail
-tests:
-  - id: poll
-    steps:
-      - http: {{url: "{http_url}/count/until-never"}}
-        until: {{expect: [{{path: body.count, less_than: 0}}], every: 1s, timeout: 10s}}
-""")
-    step = run(path, tmp_path, clock=fake_clock).tests[0].steps[0]
+    step = one_step(
+        write_checklist,
+        tmp_path,
+        f"""
+- http: {{url: "{http_url}/count/until-never"}}
+  until: {{expect: [{{path: body.count, less_than: 0}}], every: 1s, timeout: 10s}}
+""",
+        clock=fake_clock,
+    )
     assert step.status is Status.FAILED
     assert step.error_code == "UntilNotMet"
     assert step.attempts == 11
@@ -260,17 +268,16 @@ tests:
 def test_repeat_in_parallel_aggregates_latency(
     write_checklist: Write, tmp_path: Path, http_url: str
 ) -> None:
-    path = write_checklist(f"""
-checklist: repeat
-tests:
-  - id: load
-    steps:
-      - http: {{url: "{http_url}/count/repeat-{{{{ iteration }}}}"}}
-        expect: {{path: status, equals: 200}}
-        repeat: 8
-        parallel: 4
-""")
-    step = run(path, tmp_path).tests[0].steps[0]
+    step = one_step(
+        write_checklist,
+        tmp_path,
+        f"""
+- http: {{url: "{http_url}/count/repeat-{{{{ iteration }}}}"}}
+  expect: {{path: status, equals: 200}}
+  repeat: 8
+  parallel: 4
+""",
+    )
     assert step.status is Status.PASSED
     assert step.latency is not None
     assert (step.latency.count, step.latency.failures, step.latency.parallel) == (8, 0, 4)
@@ -279,16 +286,15 @@ tests:
 
 
 def test_repeat_counts_failures(write_checklist: Write, tmp_path: Path) -> None:
-    path = write_checklist("""
-checklist: repeat-fail
-tests:
-  - id: some-fail
-    steps:
-      - assert: {value: "{{ iteration }}", expect: {less_than: 3}}
-        repeat: 5
-        parallel: 2
-""")
-    step = run(path, tmp_path).tests[0].steps[0]
+    step = one_step(
+        write_checklist,
+        tmp_path,
+        """
+- assert: {value: "{{ iteration }}", expect: {less_than: 3}}
+  repeat: 5
+  parallel: 2
+""",
+    )
     assert step.status is Status.FAILED
     assert step.latency is not None and step.latency.failures == 2
     assert step.error.startswith("2 of 5 iterations failed")
