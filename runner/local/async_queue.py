@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from runner.local.endpoint import Endpoint
 
 DEFAULT_MAX_CONCURRENT = 4  # SageMaker's default when ClientConfig is absent
+# DeleteEndpoint with jobs queued or in flight: AWS does not document what happens to them;
+# the local stack fails each one visibly (failure object, error notification, log line), so a
+# client waiting for a result learns at once instead of timing out.
+DELETED_QUEUED = "ClientError: The endpoint was deleted before the request was processed."
+DELETED_IN_FLIGHT = "ClientError: The endpoint was deleted while the request was being processed."
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class AsyncQueue:
         self._reported = 0
         self._counter_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._closing = threading.Lock()
+        self._closed = False
         self.phases: dict[str, list[float]] = {}  # phase -> [count, total seconds]
 
     def start(self) -> None:
@@ -99,10 +106,20 @@ class AsyncQueue:
             self._threads.append(thread)
 
     def submit(self, job: Job) -> None:
-        self._queue.put(job)
+        """Queue a job; one that arrives as the endpoint is being deleted fails at once."""
+        with self._closing:
+            if not self._closed:
+                self._queue.put(job)
+                return
+        self._abandon(job, DELETED_QUEUED)
 
     def backlog(self) -> int:
         return self._queue.qsize() + self._in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs being processed now (at most MaxConcurrentInvocationsPerInstance x instances)."""
+        return self._in_flight
 
     def metrics(self) -> list[tuple[str, str, str, float]]:
         with self._counter_lock:
@@ -127,8 +144,11 @@ class AsyncQueue:
     def _dispatch(self, worker: WorkerProcess) -> None:
         while True:
             job = self._queue.get()
-            if job is None or self.endpoint.stopped.is_set():
+            if job is None:
                 return
+            if self.endpoint.stopped.is_set():
+                self._abandon(job, DELETED_QUEUED)
+                continue
             self._timed("queued", job.queued)
             with self._counter_lock:
                 self._in_flight += 1
@@ -166,7 +186,7 @@ class AsyncQueue:
                 return
             # The SageMaker Python SDK relies on the input object's Content-Type (FACTS.md).
             content_type = content_type or stored_type
-        self._maybe_kill(worker)
+        kill_after = self._kill_fault(worker)
         started = time.perf_counter()
         try:
             reply = worker.invoke(
@@ -175,6 +195,7 @@ class AsyncQueue:
                 accept=job.accept,
                 custom_attributes=job.custom_attributes,
                 timeout=job.timeout,
+                kill_after=kill_after,
             )
         except WorkerTimeout as exc:
             reason = (
@@ -184,7 +205,10 @@ class AsyncQueue:
             self._fail(job, worker, reason, str(exc), content_type)
             return
         except WorkerCrashed as exc:
-            self._fail(job, worker, _model_error_reason(500), str(exc), content_type)
+            if self.endpoint.stopped.is_set():  # its model server was stopped by DeleteEndpoint
+                self._fail(job, worker, DELETED_IN_FLIGHT, DELETED_IN_FLIGHT, content_type)
+            else:
+                self._fail(job, worker, _model_error_reason(500), str(exc), content_type)
             return
         self._timed("model-server", started)
         if 200 <= reply.status < 300:
@@ -193,17 +217,16 @@ class AsyncQueue:
             error_reply = (reply.body, reply.content_type)
             self._fail(job, worker, _model_error_reason(reply.status), error_reply, content_type)
 
-    def _maybe_kill(self, worker: WorkerProcess) -> None:
+    def _kill_fault(self, worker: WorkerProcess) -> float | None:
+        """kill_worker fault: kill the model server `seconds` into this invocation (0: as it
+        reaches it); None when the fault does not fire."""
         rule = (
             self.endpoint.faults.fires("kill_worker", self.name) if self.endpoint.faults else None
         )
         if rule is None:
-            return
+            return None
         self.endpoint.log(f"fault injected: killing model server pid {worker.pid}", worker)
-        if rule.seconds > 0:
-            threading.Timer(rule.seconds, worker.kill).start()
-        else:
-            worker.kill()
+        return float(rule.seconds)
 
     def _succeed(
         self, job: Job, worker: WorkerProcess, reply: WorkerReply, ctype: str | None
@@ -216,24 +239,14 @@ class AsyncQueue:
         self.endpoint.log(
             f"inference {job.inference_id} completed -> {job.output_location}", worker
         )
-        topic = self.config.success_topic
-        if topic:
-            include = notifications.SUCCESS_TOPIC in self.config.include_response_in
-            message = notifications.inference_result(
-                region=self.endpoint.region,
-                endpoint=self.name,
-                inference_id=job.inference_id,
-                received=job.received,
-                finished=time.time(),
-                content_type=ctype,
-                accept=job.accept,
-                input_location=job.input_location,
-                succeeded=True,
-                output_location=job.output_location,
-                response_content_type=reply.content_type,
-                response_body=reply.body if include else None,
-            )
-            self._notify(topic, message)
+        self._notify_result(
+            job,
+            ctype,
+            succeeded=True,
+            body=reply.body,
+            output_location=job.output_location,
+            response_content_type=reply.content_type,
+        )
 
     def _fail(
         self,
@@ -253,23 +266,35 @@ class AsyncQueue:
             self.endpoint.region, job.failure_location, body, body_type
         )
         self.endpoint.log(f"inference {job.inference_id} failed: {error}", worker)
-        topic = self.config.error_topic
-        if topic:
-            include = notifications.ERROR_TOPIC in self.config.include_response_in
-            message = notifications.inference_result(
-                region=self.endpoint.region,
-                endpoint=self.name,
-                inference_id=job.inference_id,
-                received=job.received,
-                finished=time.time(),
-                content_type=ctype or job.content_type,
-                accept=job.accept,
-                input_location=job.input_location,
-                succeeded=False,
-                failure_reason=reason,
-                response_body=error.encode("utf-8") if include else None,
-            )
-            self._notify(topic, message)
+        self._notify_result(
+            job, ctype or job.content_type, succeeded=False, body=body, failure_reason=reason
+        )
+
+    def _notify_result(
+        self, job: Job, ctype: str | None, *, succeeded: bool, body: bytes, **result: Any
+    ) -> None:
+        """InferenceResult to the success or error topic, with the response body if the
+        config's IncludeInferenceResponseIn names that topic."""
+        if succeeded:
+            topic, kind = self.config.success_topic, notifications.SUCCESS_TOPIC
+        else:
+            topic, kind = self.config.error_topic, notifications.ERROR_TOPIC
+        if not topic:
+            return
+        message = notifications.inference_result(
+            region=self.endpoint.region,
+            endpoint=self.name,
+            inference_id=job.inference_id,
+            received=job.received,
+            finished=time.time(),
+            content_type=ctype,
+            accept=job.accept,
+            input_location=job.input_location,
+            succeeded=succeeded,
+            response_body=body if kind in self.config.include_response_in else None,
+            **result,
+        )
+        self._notify(topic, message)
 
     def _notify(self, topic: str, message: dict[str, Any]) -> None:
         if self.endpoint.faults is not None and self.endpoint.faults.fires(
@@ -286,10 +311,35 @@ class AsyncQueue:
         except Exception as exc:
             self.endpoint.log(f"publishing to {topic} failed: {exc}")
 
-    def stop(self) -> None:
-        """Let every dispatcher thread finish (queued jobs are dropped, as on DeleteEndpoint)."""
+    def fail_queued(self) -> int:
+        """DeleteEndpoint: every job still waiting fails (failure object, error notification,
+        log line) instead of vanishing; later submissions fail at once. Returns how many."""
+        with self._closing:
+            self._closed = True
+        failed = 0
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return failed
+            if job is not None:
+                self._abandon(job, DELETED_QUEUED)
+                failed += 1
+
+    def _abandon(self, job: Job, reason: str) -> None:
+        try:
+            self._fail(job, self.endpoint.workers[0], reason, reason)
+        except Exception as exc:
+            self.endpoint.log(f"could not record the failure of {job.inference_id}: {exc!r}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the dispatcher threads once their jobs in flight are recorded (call after
+        fail_queued() and after stopping the model servers, which fails what is in flight)."""
         for _ in self._threads:
             self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _model_error_reason(status: int) -> str:

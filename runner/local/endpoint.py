@@ -18,7 +18,8 @@ from pathlib import Path
 from runner.local import control, notifications
 from runner.local.async_queue import AsyncConfig, AsyncQueue, Job
 from runner.local.faults import FaultPlan
-from runner.local.services import Services, Telemetry
+from runner.local.services import Services
+from runner.local.telemetry import Telemetry
 from runner.local.workers import WorkerError, WorkerProcess, worker_environment
 
 
@@ -231,10 +232,16 @@ class Endpoint:
     def stop(self) -> None:
         """Stop dispatchers and model servers, and remove the extracted model."""
         self.stopped.set()
-        if self.jobs is not None:
-            self.telemetry.remove_metric_source(self.jobs.metrics)
-            self.jobs.stop()
-        self._stop_workers()
+        jobs = self.jobs
+        if jobs is not None:
+            self.telemetry.remove_metric_source(jobs.metrics)
+            failed = jobs.fail_queued()
+            if failed:
+                self.log(f"endpoint deleted: {failed} queued request(s) failed")
+        self._stop_workers()  # what is in flight fails as its model server stops
+        if jobs is not None:
+            jobs.stop()
+        self.log(f"endpoint {self.name} stopped")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _stop_workers(self) -> None:

@@ -10,9 +10,11 @@ CreateEndpoint / DeleteEndpoint hooks from the dispatcher and manages the live e
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ from runner.local import control, wire
 from runner.local.async_queue import Job, output_locations
 from runner.local.endpoint import Endpoint
 from runner.local.faults import FaultPlan
-from runner.local.services import Services, Telemetry
+from runner.local.services import Services
+from runner.local.telemetry import Telemetry
 from runner.local.wire import StartResponse, WsgiEnviron
 from runner.local.workers import WorkerCrashed, WorkerError, WorkerTimeout
 
@@ -30,6 +33,8 @@ REALTIME_BODY_LIMIT = 6 * 1024 * 1024
 REALTIME_TIMEOUT = 60.0
 DEFAULT_TTL = 21600.0
 DEFAULT_INVOCATION_TIMEOUT = 900.0
+
+logger = logging.getLogger("runner.local")
 
 
 class Runtime:
@@ -56,7 +61,17 @@ class Runtime:
         """Called by the stack once it listens: the runtime's own calls go to `url`."""
         self.url = url
         self.services = Services(url)
-        self.telemetry = Telemetry(self.services)
+        self.telemetry = Telemetry(self.services, report=self.report)
+
+    def report(self, message: str) -> None:
+        """The stack's own log: a warning on the `runner.local` logger (stderr by default),
+        and a line in `<log_dir>/stack.log` when the stack has a log directory."""
+        logger.warning("%s", message)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            with (self.log_dir / "stack.log").open("a", encoding="utf-8") as f:
+                f.write(f"{stamp}Z {message}\n")
 
     # -- control-plane hooks ------------------------------------------------------------------
     def endpoint_created(self, name: str, region: str) -> None:
@@ -79,11 +94,14 @@ class Runtime:
         ).start()
 
     def endpoint_deleted(self, name: str, region: str) -> None:
-        """Stop the endpoint's model servers (DeleteEndpoint, or re-creation)."""
+        """Stop the endpoint's model servers (DeleteEndpoint, or re-creation); its last log
+        events are in CloudWatch Logs when this returns."""
         with self._lock:
             endpoint = self.endpoints.pop((name, region), None)
         if endpoint is not None:
             endpoint.stop()
+            if self.telemetry is not None:
+                self.telemetry.flush()
 
     def set_faults(self, plan: FaultPlan | None) -> None:
         """New fault plan for this runtime and every live endpoint."""

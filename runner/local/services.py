@@ -3,16 +3,12 @@
 The runtime reads models and inputs, writes outputs, publishes notifications and ships logs
 and metrics with ordinary boto3 clients pointed at the stack's URL, so what it does is what a
 client could see. Its requests carry `X-Checkrun-Internal` so injected faults never hit them.
-Logs and metrics are shipped from one background thread in batches, off the invocation path.
+Logs and metrics are shipped by runner/local/telemetry.py, off the invocation path.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 from runner.local.stack import INTERNAL_HEADER
@@ -113,6 +109,11 @@ class Services:
 _BACKEND_LOCK = threading.Lock()  # moto's backends have no locks of their own
 
 
+def backend_lock() -> threading.Lock:
+    """The lock every in-process write to a moto backend takes (they have none of their own)."""
+    return _BACKEND_LOCK
+
+
 def _s3_backend(region: str) -> Any:
     from moto.backends import get_backend
     from moto.utilities.utils import get_partition
@@ -124,101 +125,3 @@ def _s3_backend(region: str) -> Any:
 
 def _mark_internal(request: Any, **kwargs: Any) -> None:
     request.headers[INTERNAL_HEADER] = "1"
-
-
-class Telemetry:
-    """Batches CloudWatch Logs events and metrics and ships them every `interval` seconds."""
-
-    def __init__(self, services: Services, interval: float = 0.25) -> None:
-        self.services = services
-        self.interval = interval
-        self._events: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        self._known_streams: set[tuple[str, str, str]] = set()
-        self._metric_sources: list[Callable[[], list[tuple[str, str, str, float]]]] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="checkrun-telemetry", daemon=True)
-        self._thread.start()
-
-    def log(self, region: str, group: str, stream: str, message: str) -> None:
-        """Queue one log event (timestamped now)."""
-        event = {"timestamp": int(time.time() * 1000), "message": message.rstrip("\n")}
-        with self._lock:
-            self._events[(region, group, stream)].append(event)
-
-    def add_metric_source(self, source: Callable[[], list[tuple[str, str, str, float]]]) -> None:
-        """A callable returning (region, endpoint, metric name, value) tuples at each tick."""
-        with self._lock:
-            self._metric_sources.append(source)
-
-    def remove_metric_source(self, source: Callable[[], list[tuple[str, str, str, float]]]) -> None:
-        with self._lock:
-            if source in self._metric_sources:
-                self._metric_sources.remove(source)
-
-    def _run(self) -> None:
-        last_metrics = 0.0
-        while not self._stop.wait(self.interval):
-            self.flush()
-            if time.monotonic() - last_metrics >= 1.0:
-                last_metrics = time.monotonic()
-                self._ship_metrics()
-
-    def flush(self) -> None:
-        """Ship queued log events now (also called on stop)."""
-        with self._lock:
-            batches, self._events = self._events, defaultdict(list)
-        for (region, group, stream), events in batches.items():
-            try:
-                self._ship_logs(region, group, stream, events)
-            except Exception:
-                continue
-
-    def _ship_logs(
-        self, region: str, group: str, stream: str, events: list[dict[str, Any]]
-    ) -> None:
-        logs = self.services.client("logs", region)
-        key = (region, group, stream)
-        if key not in self._known_streams:
-            for call, kwargs in (
-                (logs.create_log_group, {"logGroupName": group}),
-                (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream}),
-            ):
-                with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-                    call(**kwargs)
-            self._known_streams.add(key)
-        events.sort(key=lambda e: e["timestamp"])
-        for start in range(0, len(events), 5000):
-            logs.put_log_events(
-                logGroupName=group, logStreamName=stream, logEvents=events[start : start + 5000]
-            )
-
-    def _ship_metrics(self) -> None:
-        with self._lock:
-            sources = list(self._metric_sources)
-        by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for source in sources:
-            for region, endpoint, name, value in source():
-                by_region[region].append(
-                    {
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}],
-                        "Value": value,
-                        "Unit": "Count",
-                    }
-                )
-        for region, data in by_region.items():
-            try:
-                cloudwatch = self.services.client("cloudwatch", region)
-                for start in range(0, len(data), 500):
-                    cloudwatch.put_metric_data(
-                        Namespace="AWS/SageMaker", MetricData=data[start : start + 500]
-                    )
-            except Exception:
-                continue
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.flush()
-        self._ship_metrics()

@@ -7,6 +7,7 @@ live, it is started again (the endpoint stays InService), as SageMaker's model s
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -68,6 +69,7 @@ class WorkerProcess:
         self.ready = threading.Event()
         self.restarts = 0
         self._proc: subprocess.Popen[str] | None = None
+        self._pump_thread: threading.Thread | None = None
         self._port: int | None = None
         self._port_seen = threading.Event()
         self._stopping = False
@@ -107,9 +109,10 @@ class WorkerProcess:
             proc.kill()
             proc.wait()
             raise WorkerLoadError("model server stopped while starting")
-        threading.Thread(
+        self._pump_thread = threading.Thread(
             target=self._pump, args=(proc,), name=f"logs-{self.instance_id}", daemon=True
-        ).start()
+        )
+        self._pump_thread.start()
 
     def _pump(self, proc: subprocess.Popen[str]) -> None:
         """Forward the process's output to the log; catch the port announcement."""
@@ -200,6 +203,9 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=2)
+        pump = self._pump_thread
+        if pump is not None:  # its last lines reach the log before the runtime flushes it
+            pump.join(timeout=2)
         if proc.stdout is not None:
             proc.stdout.close()
 
@@ -216,11 +222,34 @@ class WorkerProcess:
         accept: str | None,
         custom_attributes: str | None,
         timeout: float,
+        kill_after: float | None = None,
     ) -> WorkerReply:
-        """POST /invocations; WorkerTimeout / WorkerCrashed when the server does not answer."""
+        """POST /invocations; WorkerTimeout / WorkerCrashed when the server does not answer.
+
+        A request that finds the process already dead waits for the supervisor's restart and
+        goes to the new process, as SageMaker's model server serves the next request after a
+        crash; only requests in flight when it dies fail. `kill_after` (fault injection) kills
+        the process that many seconds after the request was sent, or with 0 kills it first and
+        sends the request to it anyway: either way this invocation is the one that meets the
+        crash.
+        """
         started = time.monotonic()
-        if not self.ready.wait(timeout):
-            raise WorkerTimeout(f"model server was not ready within {timeout:g}s")
+        deadline = started + timeout
+        while True:
+            while not self.ready.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+                if self._stopping:
+                    raise WorkerCrashed("model server stopped (endpoint deleted)")
+                if time.monotonic() >= deadline:
+                    raise WorkerTimeout(f"model server was not ready within {timeout:g}s")
+            proc = self._proc
+            if proc is None or kill_after == 0 or not _has_exited(proc.pid):
+                break
+            while self._proc is proc and not self._stopping and time.monotonic() < deadline:
+                time.sleep(0.01)  # the supervisor notices the exit and starts a new process
+        if kill_after == 0:
+            self.kill()
+            if proc is not None:
+                _wait_exit(proc.pid)
         remaining = max(0.05, timeout - (time.monotonic() - started))
         headers = {"Content-Length": str(len(body))}
         if content_type:
@@ -232,6 +261,8 @@ class WorkerProcess:
         try:
             conn = self._connection(remaining)
             conn.request("POST", "/invocations", body=body, headers=headers)
+            if kill_after:
+                threading.Timer(kill_after, self.kill).start()
             response = conn.getresponse()
             data = response.read()
             return WorkerReply(
@@ -276,6 +307,20 @@ class WorkerProcess:
         if conn is not None:
             conn.close()
         self._local.conn = None
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether child `pid` has exited, without reaping it (the supervisor's wait() does)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True
+
+
+def _wait_exit(pid: int) -> None:
+    """Block until child `pid` has exited, without reaping it."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
 
 
 def worker_environment(

@@ -1,17 +1,21 @@
 """Helpers for the local-stack integration tests: clients, model upload, deploy, notifications.
 
-Everything goes over HTTP to the session's `local_stack` with plain boto3.
+Everything goes over HTTP to the session's `local_stack` with plain boto3. Waits poll for a
+condition and return as soon as it holds; their timeouts are ceilings for a loaded machine
+(the full suite shares two cores with other work), never the expected duration.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -21,6 +25,68 @@ from runner.model import pack_model
 MODELS = Path(__file__).parents[2] / "fixtures" / "models"
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/checkrun-test"
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Poll `condition` until it returns something truthy (returned); AssertionError naming
+    `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not true within {timeout:g}s (last: {value!r})")
+        time.sleep(0.05)
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether process `pid` runs; a zombie (exited, not yet reaped by its new parent after
+    an orphaning) counts as gone."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def log_events(clients: Clients, group: str) -> list[dict[str, Any]]:
+    """Every event of a log group (all streams, all pages); [] while the group does not exist."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"logGroupName": group}
+    try:
+        while True:
+            page = clients.logs.filter_log_events(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+    except clients.logs.exceptions.ResourceNotFoundException:
+        return []
+
+
+def log_text(clients: Clients, endpoint: str) -> str:
+    """An endpoint's log events (/aws/sagemaker/Endpoints/<name>), one message a line."""
+    events = log_events(clients, f"/aws/sagemaker/Endpoints/{endpoint}")
+    return "\n".join(e["message"] for e in events)
+
+
+def wait_for_log(clients: Clients, endpoint: str, needle: str, timeout: float = 60.0) -> str:
+    """The endpoint's log text once it contains `needle` (log events are shipped in batches)."""
+
+    def text() -> str:
+        found = log_text(clients, endpoint)
+        return found if needle in found else ""
+
+    return wait_until(text, f"{needle!r} in the log of {endpoint}", timeout)
 
 
 class Clients:
@@ -72,7 +138,7 @@ class Notifications:
                 ],
             )
 
-    def wait_for(self, inference_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def wait_for(self, inference_id: str, timeout: float = 60.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while inference_id not in self.seen:
             if time.monotonic() > deadline:
@@ -103,7 +169,7 @@ class Deployed:
     bucket: str
     notifications: Notifications | None
 
-    def output(self, clients: Clients, uri: str, timeout: float = 10.0) -> tuple[bytes, str]:
+    def output(self, clients: Clients, uri: str, timeout: float = 60.0) -> tuple[bytes, str]:
         """Body and content type of an S3 object, waiting for it to appear."""
         bucket, key = uri[5:].split("/", 1)
         deadline = time.monotonic() + timeout
@@ -195,7 +261,7 @@ class Deployer:
         self.endpoints.append(name)
         return Deployed(name, self.bucket, notifications)
 
-    def wait(self, name: str, timeout: float = 30.0) -> dict[str, Any]:
+    def wait(self, name: str, timeout: float = 120.0) -> dict[str, Any]:
         """Poll DescribeEndpoint until it leaves Creating; returns the last description."""
         deadline = time.monotonic() + timeout
         while True:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from local_stack_kit import Clients, Deployed, Deployer
+from local_stack_kit import Clients, Deployed, Deployer, wait_for_log, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +45,11 @@ def test_in_flight_is_capped_and_used_across_two_instances(
 def test_request_ttl_expires_while_queued(clients: Clients, deployer: Deployer) -> None:
     single = deployer.deploy("echo", max_concurrent=1)
     assert single.notifications is not None
+    # One slot: the 1.5 s job runs first (FIFO), so the next one waits at least 1.5 s after
+    # it was accepted, longer than its 1 s TTL, however slow the machine is.
     clients.rt.invoke_endpoint_async(
         EndpointName=single.name, Body=b'{"sleep": 1.5}', ContentType="application/json"
     )
-    time.sleep(0.1)
     waiting = clients.rt.invoke_endpoint_async(
         EndpointName=single.name,
         Body=b'{"value": 1}',
@@ -63,32 +63,32 @@ def test_request_ttl_expires_while_queued(clients: Clients, deployer: Deployer) 
 
 
 def test_logs_and_metrics(clients: Clients, two_instances: Deployed) -> None:
+    answer = clients.rt.invoke_endpoint_async(
+        EndpointName=two_instances.name, Body=b'{"value": "logged"}', ContentType="application/json"
+    )
+    two_instances.output(clients, answer["OutputLocation"])
     group = f"/aws/sagemaker/Endpoints/{two_instances.name}"
-    deadline = time.monotonic() + 5
-    streams: list[str] = []
-    text = ""
-    while time.monotonic() < deadline:
-        streams = [
-            s["logStreamName"]
-            for s in clients.logs.describe_log_streams(logGroupName=group)["logStreams"]
-        ]
-        events = clients.logs.filter_log_events(logGroupName=group)["events"]
-        text = "\n".join(e["message"] for e in events)
-        if len(streams) == 2 and "completed" in text:
-            break
-        time.sleep(0.1)
-    assert len(streams) == 2
-    assert all(s.startswith("AllTraffic/i-") for s in streams)
+
+    text = wait_for_log(clients, two_instances.name, f"inference {answer['InferenceId']} completed")
     assert "model loaded" in text
-    metrics: set[str] = set()
-    while time.monotonic() < deadline + 3 and len(metrics) < 3:
+
+    def streams() -> list[str]:
+        listed = clients.logs.describe_log_streams(logGroupName=group)["logStreams"]
+        names = [s["logStreamName"] for s in listed]
+        return names if len(names) >= 2 else []
+
+    names = wait_until(streams, "a log stream per instance")
+    assert len(names) == 2 and all(s.startswith("AllTraffic/i-") for s in names)
+
+    def metric_names() -> set[str]:
         listed = clients.cloudwatch.list_metrics(
             Namespace="AWS/SageMaker",
             Dimensions=[{"Name": "EndpointName", "Value": two_instances.name}],
         )["Metrics"]
-        metrics = {m["MetricName"] for m in listed}
-        time.sleep(0.2)
-    assert metrics == {
+        names = {m["MetricName"] for m in listed}
+        return names if len(names) >= 3 else set()
+
+    assert wait_until(metric_names, "the endpoint's metrics") == {
         "ApproximateBacklogSize",
         "ApproximateBacklogSizePerInstance",
         "InvocationsProcessed",

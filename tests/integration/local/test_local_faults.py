@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -124,7 +123,8 @@ def test_worker_killed_in_the_middle_of_a_prediction(faulty: tuple[Clients, Depl
     clients, deployer = faulty
     deployed = deployer.deploy("echo", prefix="midkill")
     assert deployed.notifications is not None
-    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"sleep": 2}')
+    # Killed 0.3 s into a prediction that would take 10 minutes: it cannot finish first.
+    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"sleep": 600}')
     message = deployed.notifications.wait_for(killed["InferenceId"])
     assert message["invocationStatus"] == "Failed"
     assert b"crashed or was killed" in deployed.output(clients, killed["FailureLocation"])[0]
@@ -136,9 +136,11 @@ def test_worker_killed_in_the_middle_of_a_prediction(faulty: tuple[Clients, Depl
 def test_slow_cold_start_keeps_the_endpoint_creating(faulty: tuple[Clients, Deployer]) -> None:
     clients, deployer = faulty
     deployed = deployer.create("echo", prefix="slow")
-    time.sleep(0.5)
     assert clients.sm.describe_endpoint(EndpointName=deployed.name)["EndpointStatus"] == "Creating"
-    assert deployer.wait(deployed.name)["EndpointStatus"] == "InService"
+    described = deployer.wait(deployed.name)
+    assert described["EndpointStatus"] == "InService"
+    # It stayed Creating through the 1 s slow start (a lower bound by construction).
+    assert (described["LastModifiedTime"] - described["CreationTime"]).total_seconds() >= 1.0
     assert _fired(6) == 1
 
 

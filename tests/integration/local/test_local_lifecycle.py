@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from local_stack_kit import Clients, Deployer
+from local_stack_kit import Clients, Deployer, process_alive, wait_for_log
 
 
 def test_creating_until_ping_then_in_service_with_test_notification(
@@ -29,7 +29,7 @@ def test_model_that_does_not_load_fails_with_its_own_error(
     described = deployer.wait(deployed.name)
     assert described["EndpointStatus"] == "Failed"
     assert "RuntimeError: weights file model.pth is missing" in described["FailureReason"]
-    events = _log_messages(clients, deployed.name)
+    events = wait_for_log(clients, deployed.name, "Traceback")
     assert "Traceback (most recent call last)" in events
     with pytest.raises(clients.rt.exceptions.ClientError) as info:
         clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b"{}")
@@ -50,10 +50,7 @@ def test_delete_endpoint_stops_the_model_servers(
     endpoint = local_stack.runtime.endpoints[(deployed.name, "us-east-1")]  # type: ignore[attr-defined]
     pids = [worker.pid for worker in endpoint.workers]
     clients.sm.delete_endpoint(EndpointName=deployed.name)
-    deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(process_alive(pid) for pid in pids)  # stopped before DeleteEndpoint answers
     with pytest.raises(clients.sm.exceptions.ClientError) as control:
         clients.sm.describe_endpoint(EndpointName=deployed.name)
     assert control.value.response["Error"]["Code"] == "ValidationException"
@@ -63,47 +60,12 @@ def test_delete_endpoint_stops_the_model_servers(
     assert runtime.value.response["Error"]["Code"] == "ValidationError"
 
 
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); check its state.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _log_messages(clients: Clients, name: str, timeout: float = 5.0) -> str:
-    """All log events of the endpoint, waiting for the telemetry thread to ship them."""
-    group = f"/aws/sagemaker/Endpoints/{name}"
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        try:
-            events = clients.logs.filter_log_events(logGroupName=group)["events"]
-            text = "\n".join(e["message"] for e in events)
-            if "Traceback" in text:
-                return text
-        except clients.logs.exceptions.ResourceNotFoundException:
-            pass
-        time.sleep(0.1)
-    return text
-
-
-def test_missing_model_artifact_fails_with_sagemakers_message(
-    clients: Clients, deployer: Deployer
-) -> None:
-    name = f"nomodel-{os.getpid()}-{time.monotonic_ns()}"
-    url = f"s3://{deployer.bucket}/models/absent.tar.gz"
+def _create_endpoint(clients: Clients, deployer: Deployer, name: str, model_data: str) -> str:
+    """CreateModel + CreateEndpointConfig + CreateEndpoint for a raw ModelDataUrl."""
     clients.sm.create_model(
         ModelName=name,
         ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
-        PrimaryContainer={"Image": "local", "ModelDataUrl": url},
+        PrimaryContainer={"Image": "local", "ModelDataUrl": model_data},
     )
     clients.sm.create_endpoint_config(
         EndpointConfigName=name,
@@ -114,7 +76,15 @@ def test_missing_model_artifact_fails_with_sagemakers_message(
     )  # fmt: skip
     clients.sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     deployer.endpoints.append(name)
-    described = deployer.wait(name)
+    return name
+
+
+def test_missing_model_artifact_fails_with_sagemakers_message(
+    clients: Clients, deployer: Deployer
+) -> None:
+    name = f"nomodel-{os.getpid()}-{time.monotonic_ns()}"
+    url = f"s3://{deployer.bucket}/models/absent.tar.gz"
+    described = deployer.wait(_create_endpoint(clients, deployer, name, url))
     assert described["EndpointStatus"] == "Failed"
     assert described["FailureReason"].startswith(
         f'Failed to download model data for container "container_1" from URL: "{url}".'
@@ -133,20 +103,8 @@ def test_unsafe_model_archive_fails_the_endpoint(clients: Clients, deployer: Dep
     key = f"models/evil-{time.monotonic_ns()}.tar.gz"
     clients.s3.put_object(Bucket=deployer.bucket, Key=key, Body=buffer.getvalue())
     name = f"evil-{time.monotonic_ns()}"
-    clients.sm.create_model(
-        ModelName=name,
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
-        PrimaryContainer={"Image": "local", "ModelDataUrl": f"s3://{deployer.bucket}/{key}"},
+    described = deployer.wait(
+        _create_endpoint(clients, deployer, name, f"s3://{deployer.bucket}/{key}")
     )
-    clients.sm.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
-             "InstanceType": "ml.m5.large"}
-        ],
-    )  # fmt: skip
-    clients.sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    deployer.endpoints.append(name)
-    described = deployer.wait(name)
     assert described["EndpointStatus"] == "Failed"
     assert "points outside the archive" in described["FailureReason"]

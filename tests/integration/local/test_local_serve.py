@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from local_stack_kit import Clients, Deployer
+from local_stack_kit import Clients, Deployer, process_alive, wait_until
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "local", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with (tmp_path / "stderr.txt").open("w") as stderr:  # a full, unread pipe would block it
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runner", "local", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("checkrun local stack listening on http://127.0.0.1:"), first
     yield proc, first.rsplit(" ", 1)[1].strip()
     if proc.poll() is None:
         proc.kill()
-        proc.wait(5)
+        proc.wait(60)
 
 
 def _worker_pid(url: str, tmp_path: Path) -> int:
@@ -42,25 +41,14 @@ def _worker_pid(url: str, tmp_path: Path) -> int:
     return int(json.loads(answer["Body"].read())["pid"])
 
 
-def _gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sigterm_stops_the_server_and_its_model_servers(
     served: tuple[subprocess.Popen[str], str], tmp_path: Path
 ) -> None:
     proc, url = served
     pid = _worker_pid(url, tmp_path)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(10) == 0
-    assert _gone(pid, 5)
+    assert proc.wait(60) == 0
+    assert not process_alive(pid)  # stopped (and reaped) before the stack process exited
 
 
 def test_model_servers_exit_when_the_stack_process_is_killed(
@@ -69,8 +57,10 @@ def test_model_servers_exit_when_the_stack_process_is_killed(
     proc, url = served
     pid = _worker_pid(url, tmp_path)
     proc.kill()
-    proc.wait(5)
-    assert _gone(pid, 5)
+    proc.wait(60)
+    # The orphaned model server notices its parent is gone (it checks every 0.5 s) and exits;
+    # its new parent reaps it whenever it gets to it, so a zombie counts as gone.
+    wait_until(lambda: not process_alive(pid), f"model server {pid} exits")
 
 
 def test_bad_fault_plan_is_a_one_line_error(tmp_path: Path) -> None:
