@@ -139,11 +139,18 @@ def test_notification_arriving_before_register_is_kept(fakes: Any) -> None:
             "responseBody": {"content": "e30=", "encoding": "BASE64"},
         }
     )
-    time.sleep(0.3)
-    job = waiter.register("late", "s3://b/out/late.out", None, "q")
+    deadline = time.monotonic() + 10
+    while not waiter.notifications("late"):  # the reader has it before anyone asks
+        assert time.monotonic() < deadline, "the queue reader never read the notification"
+        time.sleep(0.01)
+    submitted = waiter.notifications("late")[0].received_mono - 0.05
+    job = waiter.register("late", "s3://b/out/late.out", None, "q", submitted=submitted)
     assert waiter.wait(job, 2)
     assert waiter.fetch(job)["raw"] == b"{}"  # inline body: no S3 request
     assert job.s3_requests == 0
+    # since_submit counts from the submission, so it is never negative.
+    assert job.registered == submitted and job.detected_at is not None
+    assert job.detected_at >= job.registered
 
 
 def test_wait_times_out_without_result(fakes: Any) -> None:
@@ -162,14 +169,18 @@ def test_parse_notification_accepts_sns_envelope() -> None:
 
 def test_older_job_is_checked_on_s3_when_a_younger_one_is_notified(fakes: Any) -> None:
     s3, sqs, _ = fakes
-    waiter = ResultWaiter(s3, sqs, long_poll_seconds=1)  # default slow fallback (first at 2 s)
+    # The regular fallback would first look after 10 minutes: only the nudge can find it.
+    late = FallbackPolicy(first=600.0, factor=1.0, max_interval=600.0)
+    waiter = ResultWaiter(s3, sqs, long_poll_seconds=1, with_notifications=late)
     try:
-        old = waiter.register("old", "s3://b/out/old.out", None, "q")
+        # Submitted a second before the young job (more than NUDGE_GAP), no sleeping.
+        old = waiter.register(
+            "old", "s3://b/out/old.out", None, "q", submitted=time.monotonic() - 1.0
+        )
         s3.put("s3://b/out/old.out", b"{}")  # landed, but its notification was dropped
-        time.sleep(0.6)
         waiter.register("young", "s3://b/out/young.out", None, "q")
         sqs.send(success("young", "s3://b/out/young.out"))
-        assert waiter.wait(old, 1.0)  # well before the 2 s first fallback check
-        assert old.detected_by == "s3"
+        assert waiter.wait(old, 30)
+        assert old.detected_by == "s3" and old.s3_requests == 1
     finally:
         waiter.stop()
