@@ -3,7 +3,9 @@
 The expectation is checked against, in this order: the rendered `value:` template;
 the output of the step named by `step:`; the output of the test's last step. A
 criterion whose target does not exist (the test failed before that step, or was
-not run) is recorded as not evaluated (passed=None).
+not run) is recorded as not evaluated (passed=None) when the test did not run, and as
+unmet (crossed) when a failed step stopped the test before proving it, with that
+step's error as evidence: a failed test never shows only blank boxes.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ def evaluate_criteria(
     secrets: Iterable[str] = (),
     *,
     complete: bool = True,
+    failure: str | None = None,
 ) -> list[CriterionResult]:
     """One CriterionResult per criterion; `outputs` maps step labels (and LAST) to outputs.
 
     `outputs` None: the test did not run. `complete` False: it stopped at a failed
     step, so criteria on steps that ran are checked and the others not evaluated.
+    `failure`: why the test stopped early ("step 2 (deploy) failed: ..."), the
+    evidence of every criterion it left unproved.
     """
     results = []
     for criterion in test.criteria:
@@ -47,7 +52,7 @@ def evaluate_criteria(
             else:
                 key = criterion.step or LAST
                 if key not in outputs:
-                    results.append(CriterionResult(criterion.text, None))
+                    results.append(_unproved(criterion.text, criterion.expect, failure))
                     continue
                 target = outputs[key]
         except (TemplateError, ValueError) as exc:
@@ -70,3 +75,13 @@ def evaluate_criteria(
         )
         results.append(CriterionResult(criterion.text, outcome.passed, outcome))
     return results
+
+
+def _unproved(text: str, expect: Expectation, failure: str | None) -> CriterionResult:
+    """A criterion its step gave nothing to check: unmet when a failure stopped the test."""
+    if failure is None:
+        return CriterionResult(text, None)
+    message = f"not proved: {failure}"
+    return CriterionResult(
+        text, False, ExpectationResult(expect.path, expect.matcher, None, None, False, message)
+    )

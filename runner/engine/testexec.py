@@ -117,7 +117,12 @@ class TestExecution(StepExecution):
         if reason is not None:
             outputs.pop("__last__", None)  # the last step did not run
         criteria = evaluate_criteria(
-            test, outputs, self.context(), self.ctx.secrets, complete=reason is None
+            test,
+            outputs,
+            self.context(),
+            self.ctx.secrets,
+            complete=reason is None,
+            failure=redact_text(reason, self.ctx.secrets) if reason else None,
         )
         unmet = [c.text for c in criteria if c.passed is False]
         if reason is None and unmet:

@@ -367,7 +367,11 @@ tests:
         tests["unmet"].criteria[0].expectation.message
         == "slept: expected equal to 3600, found 0.001"
     )
-    assert [c.passed for c in tests["partial"].criteria] == [True, None]
+    # A criterion the failed step left unproved is crossed, with the failure as evidence.
+    assert [c.passed for c in tests["partial"].criteria] == [True, False]
+    unproved = tests["partial"].criteria[1].expectation
+    assert unproved is not None
+    assert unproved.message.startswith("not proved: step 2 (assert) failed:")
     assert tests["blocked"].criteria[0].passed is None
 
 
