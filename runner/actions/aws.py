@@ -137,6 +137,8 @@ def clients(ctx: StepContext | RunContext) -> AwsClients:
             "region": made.region,
             "endpoint_url": made.endpoint_url,
         }
+        # The region the run really used, for the report header (RunResult.region).
+        run.shared.setdefault("environment", {})["region"] = made.region
         run.shared[SHARED_KEY] = made
         return made
 

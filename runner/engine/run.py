@@ -250,7 +250,8 @@ class Engine(TestExecution):
             checklist_path=str(self.ctx.checklist_path),
             profile=self.ctx.profile.name,
             target=self.ctx.profile.target,
-            region=self.ctx.profile.region,
+            # An action family may report the region it resolved (AWS_REGION, local stack).
+            region=self.ctx.profile.region or self.ctx.shared.get("environment", {}).get("region"),
             started_at=self.ctx.started_at,
             finished_at=finished,
             tests=tests,
