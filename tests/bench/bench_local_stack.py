@@ -8,6 +8,9 @@
    MaxConcurrentInvocationsPerInstance=4 (one instance); time until every notification is
    received (the consumer deletes in batches of 10 to keep the queue shallow).
 3. Where the time goes: the runtime's own per-phase timings for the burst, from its counters.
+4. Log delivery (in-process stack): 40 log groups x 3 streams x 300 events logged from 40
+   threads while 8 clients keep reading the groups with FilterLogEvents; time from the last
+   event logged until every event is readable.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def _clients(url: str) -> dict[str, Any]:
     config = Config(max_pool_connections=32, retries={"mode": "standard"})
     return {
         name: session.client(name, endpoint_url=url, config=config)
-        for name in ("s3", "sagemaker", "sagemaker-runtime", "sns", "sqs")
+        for name in ("s3", "sagemaker", "sagemaker-runtime", "sns", "sqs", "logs")
     }
 
 
@@ -199,6 +202,52 @@ def deep_queue(
     return {"processed_s": processed, "drain_s": time.perf_counter() - drain_started}
 
 
+def log_delivery(stack: LocalStack, url: str, groups: int = 40, readers: int = 8) -> str:
+    """Section 4: how long after the last log() every event can be read back."""
+    telemetry = stack.runtime.telemetry
+    prefix = f"/checkrun/bench/{uuid.uuid4().hex[:8]}"
+    streams, events = 3, 300
+    total = groups * streams * events
+    done = threading.Event()
+
+    def read() -> None:
+        logs = _clients(url)["logs"]
+        while not done.is_set():
+            for g in range(groups):
+                with contextlib.suppress(Exception):
+                    logs.filter_log_events(logGroupName=f"{prefix}/{g}", limit=100)
+
+    def write(g: int) -> None:
+        for n in range(events):
+            for s in range(streams):
+                telemetry.log("us-east-1", f"{prefix}/{g}", f"s{s}", f"event {n} " + "x" * 200)
+
+    reading = [threading.Thread(target=read) for _ in range(readers)]
+    writing = [threading.Thread(target=write, args=(g,)) for g in range(groups)]
+    for thread in reading + writing:
+        thread.start()
+    for thread in writing:
+        thread.join()
+    last_logged = time.perf_counter()
+    shipped = telemetry.shipped
+    while telemetry.shipped - shipped < total and time.perf_counter() - last_logged < 120:
+        time.sleep(0.01)
+    delivered_s = time.perf_counter() - last_logged
+    done.set()
+    for thread in reading:
+        thread.join()
+    logs = _clients(url)["logs"]
+    readable = sum(
+        len(logs.filter_log_events(logGroupName=f"{prefix}/{g}")["events"]) for g in range(groups)
+    )
+    return (
+        f"log delivery: {total} events ({groups} groups x {streams} streams) logged by "
+        f"{groups} threads while {readers} clients read; all shipped {delivered_s:.2f} s after "
+        f"the last one was logged; {readable} readable; given up {telemetry.given_up}, "
+        f"rejected {telemetry.rejected}"
+    )
+
+
 def _phases(stack: LocalStack | None) -> None:
     """Print and reset the runtime's per-phase timings (in-process stack only)."""
     if stack is None:
@@ -262,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             _phases(stack)
         deploys = ", ".join(f"{t:.2f}" for t in DEPLOY_TIMES)
         print(f"CreateEndpoint -> InService (1 instance): {deploys} s")
+        if stack is not None:
+            print(log_delivery(stack, url))
     return 0
 
 

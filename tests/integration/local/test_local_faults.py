@@ -97,39 +97,38 @@ def test_runtime_throttling_and_dropped_notification(faulty: tuple[Clients, Depl
     assert _fired(4) == 1
 
 
+def _killed_then_recovered(
+    faulty: tuple[Clients, Deployer], prefix: str, payload: bytes
+) -> tuple[str, bytes]:
+    """Deploy `<prefix>-...`, send `payload` (the kill_worker fault fires on it): it fails;
+    the next request is served by the restarted model server. (endpoint, failure object)."""
+    clients, deployer = faulty
+    deployed = deployer.deploy("echo", prefix=prefix)
+    assert deployed.notifications is not None
+    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=payload)
+    assert deployed.notifications.wait_for(killed["InferenceId"])["invocationStatus"] == "Failed"
+    after = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 2}')
+    assert deployed.notifications.wait_for(after["InferenceId"])["invocationStatus"] == "Completed"
+    assert json.loads(deployed.output(clients, after["OutputLocation"])[0])["echo"] == 2
+    return deployed.name, deployed.output(clients, killed["FailureLocation"])[0]
+
+
 def test_killed_worker_fails_the_invocation_and_restarts(
     faulty: tuple[Clients, Deployer], faulty_logs: Path
 ) -> None:
-    clients, deployer = faulty
-    deployed = deployer.deploy("echo", prefix="kill")
-    assert deployed.notifications is not None
-    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 1}')
-    message = deployed.notifications.wait_for(killed["InferenceId"])
-    assert message["invocationStatus"] == "Failed"
-    after = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 2}')
-    assert (
-        deployed.notifications.wait_for(after["InferenceId"], timeout=20)["invocationStatus"]
-        == "Completed"
-    )
-    assert json.loads(deployed.output(clients, after["OutputLocation"])[0])["echo"] == 2
+    name, failure = _killed_then_recovered(faulty, "kill", b'{"value": 1}')
+    assert b"crashed or was killed" in failure
     assert _fired(5) == 1
     # The stack's log_dir has the endpoint's log as files too.
-    logs = "".join(p.read_text() for p in (faulty_logs / deployed.name).glob("i-*.log"))
+    logs = "".join(p.read_text() for p in (faulty_logs / name).glob("i-*.log"))
     assert "fault injected: killing model server" in logs
     assert "restarted and passed /ping" in logs
 
 
 def test_worker_killed_in_the_middle_of_a_prediction(faulty: tuple[Clients, Deployer]) -> None:
-    clients, deployer = faulty
-    deployed = deployer.deploy("echo", prefix="midkill")
-    assert deployed.notifications is not None
     # Killed 0.3 s into a prediction that would take 10 minutes: it cannot finish first.
-    killed = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"sleep": 600}')
-    message = deployed.notifications.wait_for(killed["InferenceId"])
-    assert message["invocationStatus"] == "Failed"
-    assert b"crashed or was killed" in deployed.output(clients, killed["FailureLocation"])[0]
-    after = clients.rt.invoke_endpoint_async(EndpointName=deployed.name, Body=b'{"value": 3}')
-    assert json.loads(deployed.output(clients, after["OutputLocation"], timeout=20)[0])["echo"] == 3
+    _, failure = _killed_then_recovered(faulty, "midkill", b'{"sleep": 600}')
+    assert b"crashed or was killed" in failure
     assert _fired(7) == 1
 
 
