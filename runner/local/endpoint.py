@@ -160,7 +160,7 @@ class Endpoint:
 
         try:
             body, _ = self.services.get_object(self.region, model_data_url)
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:  # missing, or not an s3:// URI
             # SageMaker's own wording for an artifact it cannot fetch.
             raise ModelDataError(
                 f'Failed to download model data for container "container_1" from URL: '

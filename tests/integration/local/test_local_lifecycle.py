@@ -79,11 +79,14 @@ def _create_endpoint(clients: Clients, deployer: Deployer, name: str, model_data
     return name
 
 
+@pytest.mark.parametrize("where", ["missing", "not-s3"])
 def test_missing_model_artifact_fails_with_sagemakers_message(
-    clients: Clients, deployer: Deployer
+    clients: Clients, deployer: Deployer, where: str
 ) -> None:
     name = f"nomodel-{os.getpid()}-{time.monotonic_ns()}"
     url = f"s3://{deployer.bucket}/models/absent.tar.gz"
+    if where == "not-s3":
+        url = "https://example.com/model.tar.gz"
     described = deployer.wait(_create_endpoint(clients, deployer, name, url))
     assert described["EndpointStatus"] == "Failed"
     assert described["FailureReason"].startswith(

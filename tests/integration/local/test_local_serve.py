@@ -41,12 +41,13 @@ def _worker_pid(url: str, tmp_path: Path) -> int:
     return int(json.loads(answer["Body"].read())["pid"])
 
 
-def test_sigterm_stops_the_server_and_its_model_servers(
-    served: tuple[subprocess.Popen[str], str], tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_server_and_its_model_servers(
+    served: tuple[subprocess.Popen[str], str], tmp_path: Path, signum: signal.Signals
 ) -> None:
     proc, url = served
     pid = _worker_pid(url, tmp_path)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     assert proc.wait(60) == 0
     assert not process_alive(pid)  # stopped (and reaped) before the stack process exited
 
