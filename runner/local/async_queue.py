@@ -154,8 +154,11 @@ class AsyncQueue:
                 self._in_flight += 1
             try:
                 self._process(job, worker)
-            except Exception as exc:
+            except Exception as exc:  # a bug of ours: the client still gets a failure
                 self.endpoint.log(f"internal error processing {job.inference_id}: {exc!r}", worker)
+                self._abandon(
+                    job, f"ClientError: The local stack could not process the request ({exc!r})."
+                )
             finally:
                 with self._counter_lock:
                     self._in_flight -= 1
@@ -232,9 +235,14 @@ class AsyncQueue:
         self, job: Job, worker: WorkerProcess, reply: WorkerReply, ctype: str | None
     ) -> None:
         started = time.perf_counter()
-        self.endpoint.services.put_object(
-            self.endpoint.region, job.output_location, reply.body, reply.content_type
-        )
+        try:
+            self.endpoint.services.put_object(
+                self.endpoint.region, job.output_location, reply.body, reply.content_type
+            )
+        except Exception as exc:  # e.g. the output bucket does not exist
+            reason = f"ClientError: Failed to upload the inference result to {job.output_location}."
+            self._fail(job, worker, reason, f"{reason} ({type(exc).__name__}: {exc})", ctype)
+            return
         self._timed("s3-put-output", started)
         self.endpoint.log(
             f"inference {job.inference_id} completed -> {job.output_location}", worker
@@ -262,9 +270,16 @@ class AsyncQueue:
         else:
             body, body_type = error
         error = body.decode("utf-8", "replace")
-        self.endpoint.services.put_object(
-            self.endpoint.region, job.failure_location, body, body_type
-        )
+        try:
+            self.endpoint.services.put_object(
+                self.endpoint.region, job.failure_location, body, body_type
+            )
+        except Exception as exc:  # the notification and the log line still tell
+            self.endpoint.log(
+                f"inference {job.inference_id}: could not write {job.failure_location} "
+                f"({type(exc).__name__}: {exc})",
+                worker,
+            )
         self.endpoint.log(f"inference {job.inference_id} failed: {error}", worker)
         self._notify_result(
             job, ctype or job.content_type, succeeded=False, body=body, failure_reason=reason

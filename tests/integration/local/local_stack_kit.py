@@ -214,6 +214,7 @@ class Deployer:
         image: str = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310",
         failure_path: bool = True,
         prefix: str | None = None,
+        output_bucket: str | None = None,
     ) -> Deployed:
         """CreateModel + CreateEndpointConfig + CreateEndpoint; does not wait."""
         name = f"{prefix or fixture.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
@@ -240,7 +241,8 @@ class Deployer:
         }
         notifications = make_notifications(self.clients) if notify and asynchronous else None
         if asynchronous:
-            output: dict[str, Any] = {"S3OutputPath": f"s3://{self.bucket}/{name}/out/"}
+            out_bucket = output_bucket or self.bucket
+            output: dict[str, Any] = {"S3OutputPath": f"s3://{out_bucket}/{name}/out/"}
             if failure_path:
                 output["S3FailurePath"] = f"s3://{self.bucket}/{name}/failed"
             if notifications is not None:

@@ -120,6 +120,20 @@ def test_missing_input_object_fails_the_invocation(clients: Clients, echo: Deplo
     assert location in message["failureReason"]
 
 
+def test_an_output_bucket_that_does_not_exist_fails_the_invocation(
+    clients: Clients, deployer: Deployer
+) -> None:
+    missing = f"checkrun-absent-{uuid.uuid4().hex[:8]}"
+    deployed = deployer.deploy("echo", output_bucket=missing)
+    answer = _submit(clients, deployed, {"value": 1})
+    assert deployed.notifications is not None
+    message = deployed.notifications.wait_for(answer["InferenceId"])
+    reason = f"ClientError: Failed to upload the inference result to {answer['OutputLocation']}."
+    assert (message["invocationStatus"], message["failureReason"]) == ("Failed", reason)
+    failure = json.loads(deployed.output(clients, answer["FailureLocation"])[0])["message"]
+    assert failure.startswith(f"{reason} (") and missing in answer["OutputLocation"]
+
+
 def test_output_path_extension_and_filename(clients: Clients, echo: Deployed) -> None:
     answer = _submit(
         clients, echo, {"value": 2}, S3OutputPathExtension="batch-7", Filename="r.json"
