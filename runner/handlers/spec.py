@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from runner.checklist.references import did_you_mean
 from runner.errors import ChecklistError, Problem
 from runner.handlers.samples import JSON, SamplesError, load_samples
 from runner.payload.archive import open_archive
@@ -117,8 +118,9 @@ class HandlerSpec(BaseModel):
         return data
 
     def with_base_dir(self, base_dir: Path) -> HandlerSpec:
-        """This spec with relative paths resolved against `base_dir`."""
-        self._base_dir = Path(base_dir)
+        """This spec with relative paths resolved against `base_dir` (made absolute: the
+        handler process runs in the model folder, not the caller's)."""
+        self._base_dir = Path(base_dir).absolute()
         return self
 
     def resolve(self, path: str) -> Path:
@@ -323,14 +325,19 @@ def _samples_phrase(names: list[str], shown: int = 3) -> str:
 def validation_problems(exc: ValidationError, file: str | None = None) -> list[Problem]:
     """One Problem per field error of `exc`, keyed by the field, without pydantic's
     "Value error, " prefix and links."""
-    return [
-        Problem(
-            str(e["msg"]).removeprefix("Value error, "),
-            file=file,
-            key=".".join(str(p) for p in e["loc"]) or None,
-        )
-        for e in exc.errors()
-    ]
+    problems = []
+    for e in exc.errors():
+        key = ".".join(str(p) for p in e["loc"]) or None
+        if e["type"] == "extra_forbidden" and len(e["loc"]) == 1:
+            name = str(e["loc"][0])
+            hint = did_you_mean(name, SPEC_KEYS) or f"expected one of: {', '.join(SPEC_KEYS)}"
+            problems.append(Problem(f"unknown key {name!r}", file=file, key=key, hint=hint))
+            continue
+        problems.append(Problem(str(e["msg"]).removeprefix("Value error, "), file=file, key=key))
+    return problems
+
+
+SPEC_KEYS = tuple(HandlerSpec.model_fields)
 
 
 def build_handler_spec(values: dict[str, Any], base_dir: Path) -> HandlerSpec:

@@ -102,6 +102,22 @@ def test_spec_file_options_win_and_save_spec(tmp_path: Path) -> None:
     assert load_spec(tmp_path / "saved.json").env == {"A": "1", "B": "2"}
 
 
+def test_spec_with_relative_paths_run_from_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`checkrun handler specs/x.json` with paths relative to the spec: the handler process
+    runs in the model folder, so the paths must not stay relative to the caller's folder."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "model").symlink_to(SCORER, target_is_directory=True)
+    (tmp_path / "payloads").symlink_to(FIXTURES / "payloads" / "records")
+    spec = {"handler_name": "scorer", "model": "../model", "payloads": "../payloads"}
+    (tmp_path / "specs" / "x_inference_spec.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    args = _args(add_handler_arguments, ["specs/x_inference_spec.json"])
+    assert run_handler_command(args) == 0, capsys.readouterr().out
+    assert "all checks passed" in capsys.readouterr().out
+
+
 def test_invalid_spec_lists_every_problem(tmp_path: Path) -> None:
     argv = [str(tmp_path / "model.tar.gz"), "--payloads", str(tmp_path / "none")]
     with pytest.raises(HandlerSpecError) as info:

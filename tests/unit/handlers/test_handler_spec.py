@@ -109,6 +109,16 @@ def test_every_field_problem_is_listed(tmp_path: Path) -> None:
     assert all(p.file == str(path) for p in info.value.problems)
 
 
+def test_misspelt_spec_key_gets_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"handler_name": "h", "model": "m", "payloadz": "p"}))
+    with pytest.raises(HandlerSpecError) as info:
+        load_spec(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: payloadz: unknown key 'payloadz' (did you mean 'payloads'?)"
+    ]
+
+
 def test_unreadable_spec_files(tmp_path: Path) -> None:
     with pytest.raises(HandlerSpecError, match="does not exist"):
         load_spec(tmp_path / "missing.json")
