@@ -46,7 +46,8 @@ class GenerateArgs(BaseModel):
 def generate(args: GenerateArgs, ctx: Any) -> ActionOutput:
     """Generate sample payloads (JSON/CSV/Parquet) and payload.tar.gz for a model."""
     model = ctx.run.resolve_path(args.model)
-    out = ctx.run.resolve_path(args.out) if args.out else ctx.run.report_dir / "payload"
+    # absolute: later steps resolve a saved path against the checklist folder, not the cwd
+    out = ctx.run.resolve_path(args.out) if args.out else ctx.run.report_dir.absolute() / "payload"
     overrides: dict[str, Any] = {
         "content_types": args.content_types,
         "default_numeric_value": args.default_numeric_value,

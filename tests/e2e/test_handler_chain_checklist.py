@@ -6,6 +6,8 @@ import json
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from runner.engine.run import run_checklist
 
 CHECKLIST = Path(__file__).resolve().parents[2] / "checklists" / "handler_chain.yaml"
@@ -32,3 +34,17 @@ def test_handler_chain_runs_green_on_the_local_stack(tmp_path: Path) -> None:
     # and the handler leg its full report
     report = json.loads((tmp_path / "handlers" / "scorer.json").read_text())
     assert report["ok"] is True
+
+
+def test_default_report_folder_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`checkrun checklists/handler_chain.yaml` as the README runs it: the report folder is
+    reports/<run-id> under the working directory, the checklist's own folder elsewhere, and
+    the payload archive saved by one step must still be found by the next."""
+    monkeypatch.chdir(tmp_path)
+    result = run_checklist(CHECKLIST, only=["payload", "handler"], write=False)
+    statuses = {t["id"]: t["status"] for t in result.to_dict()["tests"]}
+    assert statuses["handler"] == "passed", json.dumps(result.to_dict()["tests"], default=str)[
+        :3000
+    ]
