@@ -14,12 +14,14 @@ import contextlib
 import platform
 import secrets as _secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from runner.checklist.load import load_checklist
 from runner.checklist.model import Checklist
 from runner.checklist.template import TemplateError, render
+from runner.checklist.yamlpos import parse
 from runner.engine.clock import Clock, SystemClock
 from runner.engine.context import EventSink, RunContext
 from runner.engine.ledger import Ledger
@@ -35,6 +37,7 @@ from runner.engine.variables import (
     resolve_vars,
     unused_cli_vars,
 )
+from runner.errors import ChecklistError, Problem
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -137,6 +140,7 @@ class Engine(TestExecution):
         clock: Clock | None = None,
     ) -> None:
         self.checklist = checklist
+        self._source = path
         clock = clock or SystemClock()
         settings, profile_vars = resolve_profile(checklist, profile)
         run_id = new_run_id(clock)
@@ -185,10 +189,25 @@ class Engine(TestExecution):
     def resolve_vars(self) -> dict[str, Any]:
         """Resolve the vars (file, profile, --var) into `ctx.vars`, secrets into `ctx.secrets`."""
         profile_vars, cli_vars = self._vars_layers
-        self.ctx.vars, self.ctx.secrets = resolve_vars(
-            self.checklist, self.ctx.profile, profile_vars, cli_vars, self.ctx
-        )
+        try:
+            self.ctx.vars, self.ctx.secrets = resolve_vars(
+                self.checklist, self.ctx.profile, profile_vars, cli_vars, self.ctx
+            )
+        except ChecklistError as exc:  # point at the var in the file: file:line:col
+            raise ChecklistError([self._locate(p) for p in exc.problems]) from None
         return self.ctx.vars
+
+    def _locate(self, problem: Problem) -> Problem:
+        """`problem` with the file, line and column of its dotted `key` in the checklist."""
+        if problem.file is not None or not problem.key or problem.key.startswith("-"):
+            return problem
+        try:
+            doc = parse(self._source.read_text(encoding="utf-8"), str(self._source))
+        except (OSError, UnicodeDecodeError):
+            return problem
+        path = tuple(problem.key.split("."))
+        located = doc.problem(path, problem.message, hint=problem.hint)
+        return replace(located, key=problem.key)
 
     # --- the run ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ Var values may be templates over `run`, `profile`, `env` and earlier vars.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,8 +53,10 @@ def resolve_vars(
     """
     secret_names = set(checklist.secrets)
     merged: dict[str, Any] = {}
-    for layer in (checklist.vars, overrides):
+    where: dict[str, str] = {}  # the key each var was written under, for error messages
+    for prefix, layer in (("vars", checklist.vars), (f"profiles.{profile.name}.vars", overrides)):
         for name, value in layer.items():
+            where[name] = f"{prefix}.{name}"
             if isinstance(value, dict) and set(value) <= {"value", "secret"} and "secret" in value:
                 if value.get("secret"):
                     secret_names.add(name)
@@ -73,10 +76,29 @@ def resolve_vars(
                 errors[name] = exc
         if pending and len(pending) == before:  # no progress: a real error (or a cycle)
             name, first = next(iter(errors.items()))
-            raise ChecklistError(Problem(f"cannot render var: {first}", key=f"vars.{name}"))
+            key = where.get(name, f"vars.{name}")
+            unset = _unset_env_names(pending[name])
+            if unset:
+                raise ChecklistError(
+                    Problem(
+                        f"environment variable {unset[0]} is not set",
+                        key=key,
+                        hint=f"export {unset[0]}=... or give the var with --var {name}=...",
+                    )
+                )
+            raise ChecklistError(Problem(f"cannot render var: {first}", key=key))
     ordered = {k: resolved[k] for k in [*merged, *base] if k in resolved}
     secret_values = {str(ordered[n]) for n in secret_names if ordered.get(n) not in (None, "")}
     return ordered, secret_values
+
+
+_ENV_NAME = re.compile(r"""\benv\.([A-Za-z_]\w*)|\benv\[\s*['"]([^'"]+)['"]\s*\]""")
+
+
+def _unset_env_names(value: Any) -> list[str]:
+    """`env.NAME` / `env["NAME"]` read by the templates in `value` that the environment lacks."""
+    names = [a or b for _, text in strings_in(value) for a, b in _ENV_NAME.findall(text)]
+    return [n for n in dict.fromkeys(names) if n not in os.environ]
 
 
 def builtin_context(

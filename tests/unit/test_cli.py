@@ -82,6 +82,31 @@ def test_unknown_profile_and_unknown_only_id_exit_3(
     assert "did you mean 'deploy'" in err
 
 
+def test_unset_env_var_is_named_with_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README tour's `token: {value: "{{ env.API_TOKEN }}", secret: true}` without
+    API_TOKEN: one located line naming the variable, not Jinja's 'dict object' message."""
+    monkeypatch.delenv("CHECKRUN_TOUR_TOKEN", raising=False)
+    head = (
+        'vars:\n  token: {value: "{{ env.CHECKRUN_TOUR_TOKEN }}", secret: true}\n'
+        'profiles:\n  ci:\n    target: local\n    vars: {base: "{{ 1 / 0 }}"}\n'
+    )
+    path = checklist(tmp_path, item("a", PASS), head=head)
+    for argv in (["plan", str(path)], [str(path)]):
+        assert main(argv) == 3
+        assert capsys.readouterr().err.splitlines() == [
+            f"error: {path}:3:10: vars.token: environment variable CHECKRUN_TOUR_TOKEN is not "
+            "set (export CHECKRUN_TOUR_TOKEN=... or give the var with --var token=...)",
+            "1 problem found; nothing was run",
+        ]
+    monkeypatch.setenv("CHECKRUN_TOUR_TOKEN", "x")
+    assert main(["plan", str(path), "--profile", "ci"]) == 3
+    assert capsys.readouterr().err.startswith(
+        f"error: {path}:7:18: profiles.ci.vars.base: cannot render var: "
+    )
+
+
 def test_validate_is_quiet_about_nothing_and_runs_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
