@@ -61,6 +61,15 @@ def plan(
     if only:
         chosen = set(only)
     if tags:
+        known_tags = sorted({tag for t in checklist.tests for tag in t.tags})
+        for tag in tags:  # a misspelt tag would select nothing and approve an empty run
+            if tag not in known_tags:
+                hint = did_you_mean(tag, known_tags)
+                raise UsageError(
+                    f"--tags: no test tagged {tag!r}"
+                    + (f" ({hint})" if hint else "")
+                    + (f"; tags: {', '.join(known_tags)}" if known_tags else "; no test has tags")
+                )
         tagged = {t.id for t in checklist.tests if set(t.tags) & set(tags)}
         chosen = tagged if chosen is None else chosen & tagged
     pulled: set[str] = set()

@@ -65,6 +65,18 @@ def test_unknown_ids_are_usage_errors() -> None:
         plan(_checklist(), only=["deplo"])
 
 
+def test_a_tag_no_test_has_is_a_usage_error_not_an_empty_approved_run() -> None:
+    with pytest.raises(UsageError) as info:
+        plan(_checklist(), tags=["smoke", "smok"])
+    assert str(info.value) == (
+        "--tags: no test tagged 'smok' (did you mean 'smoke'?); tags: perf, smoke"
+    )
+    bare, _ = check_text(f"checklist: c\ntests: [{{id: a, steps: {STEP}}}]\n", "c.yaml")
+    assert bare is not None
+    with pytest.raises(UsageError, match="--tags: no test tagged 'x'; no test has tags"):
+        plan(bare, tags=["x"])
+
+
 def test_stable_order_and_cycles() -> None:
     assert stable_order(["c", "a", "b"], {"c": ["b"], "b": ["a"]}) == ["a", "b", "c"]
     assert stable_order(["x", "y", "z"], {}) == ["x", "y", "z"]
