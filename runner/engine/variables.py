@@ -92,7 +92,10 @@ def resolve_vars(
     return ordered, secret_values
 
 
-_ENV_NAME = re.compile(r"""\benv\.([A-Za-z_]\w*)|\benv\[\s*['"]([^'"]+)['"]\s*\]""")
+# env.NAME / env["NAME"], unless a default covers it (`| default(...)`) or it is a method call
+_ENV_NAME = re.compile(
+    r"""\benv(?:\.([A-Za-z_]\w*)\b|\[\s*['"]([^'"]+)['"]\s*\])(?!\s*\(|\s*\|\s*d(?:efault)?\b)"""
+)
 
 
 def _unset_env_names(value: Any) -> list[str]:

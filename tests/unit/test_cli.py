@@ -107,6 +107,16 @@ def test_unset_env_var_is_named_with_its_position(
     )
 
 
+def test_env_names_blamed_only_when_nothing_covers_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.engine.variables import _unset_env_names
+
+    monkeypatch.delenv("CHECKRUN_NOPE", raising=False)
+    assert _unset_env_names("{{ env.CHECKRUN_NOPE }}") == ["CHECKRUN_NOPE"]
+    assert _unset_env_names({"a": ["{{ env['CHECKRUN_NOPE'] }}"]}) == ["CHECKRUN_NOPE"]
+    assert _unset_env_names("{{ env.CHECKRUN_NOPE | default('x') ~ (1 / 0) }}") == []
+    assert _unset_env_names("{{ env.get('CHECKRUN_NOPE') ~ (1 / 0) }}") == []
+
+
 def test_validate_is_quiet_about_nothing_and_runs_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
