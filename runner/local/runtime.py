@@ -33,6 +33,9 @@ REALTIME_BODY_LIMIT = 6 * 1024 * 1024
 REALTIME_TIMEOUT = 60.0
 DEFAULT_TTL = 21600.0
 DEFAULT_INVOCATION_TIMEOUT = 900.0
+MAX_TTL = 21600
+MAX_TIMEOUT = 3600
+LOCAL_MIN_TTL = 1  # AWS: 60; see request_limits()
 
 logger = logging.getLogger("runner.local")
 
@@ -180,15 +183,13 @@ class Runtime:
                 f"Body is {len(body)} bytes; the inline limit is {INLINE_BODY_LIMIT} bytes "
                 "(use InputLocation for larger payloads).",
             )
-        try:
-            ttl = float(header("X-Amzn-SageMaker-RequestTTLSeconds") or DEFAULT_TTL)
-            timeout = float(
-                header("X-Amzn-SageMaker-InvocationTimeoutSeconds") or DEFAULT_INVOCATION_TIMEOUT
-            )
-        except ValueError:
-            return _validation(
-                start_response, "RequestTTLSeconds and InvocationTimeoutSeconds must be integers."
-            )
+        limits = request_limits(
+            header("X-Amzn-SageMaker-RequestTTLSeconds"),
+            header("X-Amzn-SageMaker-InvocationTimeoutSeconds"),
+        )
+        if isinstance(limits, str):
+            return _validation(start_response, limits)
+        ttl, timeout = limits
         output, failure = output_locations(
             config,
             header("X-Amzn-SageMaker-S3OutputPathExtension"),
@@ -301,6 +302,39 @@ class Runtime:
                 "ErrorCode": "CLIENT_ERROR_FROM_MODEL",
             },
         )
+
+
+def request_limits(ttl: str | None, timeout: str | None) -> tuple[float, float] | str:
+    """(RequestTTLSeconds, InvocationTimeoutSeconds) with SageMaker's defaults (21600, 900), or
+    the ValidationError message for a value out of range.
+
+    AWS's ranges are 60-21600 and 1-3600. One deliberate deviation (README, local stack):
+    RequestTTLSeconds from 1 to 59 is accepted, so tests can let a request expire in a second
+    (boto3 refuses them client-side unless parameter validation is off)."""
+    values: list[float] = []
+    for name, raw, default, low, high in (
+        ("requestTTLSeconds", ttl, DEFAULT_TTL, LOCAL_MIN_TTL, MAX_TTL),
+        ("invocationTimeoutSeconds", timeout, DEFAULT_INVOCATION_TIMEOUT, 1, MAX_TIMEOUT),
+    ):
+        if raw is None:
+            values.append(default)
+            continue
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            return (
+                f"1 validation error detected: Value '{raw}' at '{name}' failed to satisfy "
+                "constraint: Member must be an integer"
+            )
+        if not low <= value <= high:
+            bound = "greater than or equal to" if value < low else "less than or equal to"
+            limit = low if value < low else high
+            return (
+                f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+                f"constraint: Member must have value {bound} {limit}"
+            )
+        values.append(float(value))
+    return values[0], values[1]
 
 
 def _headers(environ: WsgiEnviron) -> Any:

@@ -90,7 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
         runtime = _State.runtime
         try:
             out, content_type = runtime.invoke(
-                body, self.headers.get("Content-Type", ""), self.headers.get("Accept", "")
+                body,
+                self.headers.get("Content-Type", ""),
+                self.headers.get("Accept", ""),
+                dict(self.headers.items()),  # Custom-Attributes reach context.get_request_header
             )
         except HandlerError as exc:
             print(f"invocation failed: {exc}", flush=True)

@@ -15,7 +15,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -150,7 +150,14 @@ class Context:
     request_headers: dict[str, str] = field(default_factory=dict)
 
     def get_request_header(self, idx: int, key: str) -> str | None:
-        return self.request_headers.get(key)
+        """A header of the request being answered (e.g. X-Amzn-SageMaker-Custom-Attributes),
+        matched without regard to case as HTTP headers are; `idx` is the batch index (always
+        0: the model server runs one request at a time per call)."""
+        wanted = key.lower()
+        for name, value in self.request_headers.items():
+            if name.lower() == wanted:
+                return value
+        return None
 
 
 def _call(function: Callable[..., Any], args: tuple[Any, ...], context: Context) -> Any:
@@ -202,16 +209,16 @@ class HandlerRuntime:
             "define model_fn(model_dir)"
         )
 
-    def decode(self, body: bytes, content_type: str) -> Any:
+    def decode(self, body: bytes, content_type: str, context: Context | None = None) -> Any:
         """input_fn(body, content_type[, context]) or the toolkit's default decoder."""
         if self.handler.input_fn is not None:
-            return _call(self.handler.input_fn, (body, content_type), self.context)
+            return _call(self.handler.input_fn, (body, content_type), context or self.context)
         return codecs.decode(body, content_type, framework=self.framework)
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, context: Context | None = None) -> Any:
         """predict_fn(data, model[, context]) or the default: model.predict / model(data)."""
         if self.handler.predict_fn is not None:
-            return _call(self.handler.predict_fn, (data, self.model), self.context)
+            return _call(self.handler.predict_fn, (data, self.model), context or self.context)
         model = self.model
         if self.framework in ("sklearn", "xgboost") and hasattr(model, "predict"):
             return model.predict(data)
@@ -221,25 +228,39 @@ class HandlerRuntime:
             return model.predict(data)
         raise HandlerError("no predict_fn and the model is neither callable nor has .predict()")
 
-    def encode(self, prediction: Any, accept: str) -> tuple[bytes, str]:
+    def encode(
+        self, prediction: Any, accept: str, context: Context | None = None
+    ) -> tuple[bytes, str]:
         """output_fn(prediction, accept[, context]) or the default encoder; (body, content type)."""
         if self.handler.output_fn is not None:
-            result = _call(self.handler.output_fn, (prediction, accept), self.context)
+            result = _call(self.handler.output_fn, (prediction, accept), context or self.context)
             return self._normalise(result, accept)
         return codecs.encode(prediction, accept)
 
-    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
-        """Answer one request: transform_fn, or input_fn -> predict_fn -> output_fn."""
+    def invoke(
+        self,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[bytes, str]:
+        """Answer one request: transform_fn, or input_fn -> predict_fn -> output_fn.
+
+        `headers` are the request's own (the handler reads e.g. X-Amzn-SageMaker-Custom-Attributes
+        with `context.get_request_header(0, name)`); each request gets its own context, as
+        requests are answered concurrently."""
         content_type = content_type or codecs.JSON
         accept = self.default_accept(accept)
         if self.model is None:
             self.load_model()
+        context = replace(self.context, request_headers=dict(headers or {}))
         if self.handler.transform_fn is not None:
             result = _call(
-                self.handler.transform_fn, (self.model, body, content_type, accept), self.context
+                self.handler.transform_fn, (self.model, body, content_type, accept), context
             )
             return self._normalise(result, accept)
-        return self.encode(self.predict(self.decode(body, content_type)), accept)
+        data = self.decode(body, content_type, context)
+        return self.encode(self.predict(data, context), accept, context)
 
     @staticmethod
     def default_accept(accept: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 
 import pytest
@@ -85,6 +86,62 @@ def test_failure_writes_error_object_and_error_notification(
     )
     assert "responseParameters" not in message
     assert base64.b64decode(message["responseBody"]["content"]) == error_text
+
+
+def test_request_headers_reach_the_handler_and_the_notification(
+    clients: Clients, echo: Deployed
+) -> None:
+    answer = _submit(
+        clients, echo, {"value": 3}, Accept="application/json", CustomAttributes="trace=42"
+    )
+    headers = answer["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amzn-sagemaker-outputlocation"] == answer["OutputLocation"]
+    assert headers["x-amzn-sagemaker-failurelocation"] == answer["FailureLocation"]
+    assert echo.notifications is not None
+    message = echo.notifications.wait_for(answer["InferenceId"])
+    # Inline Body: no inputLocation; every parameter the request carried is echoed back.
+    assert message["requestParameters"] == {
+        "accept": "application/json",
+        "contentType": "application/json",
+        "endpointName": echo.name,
+    }
+    result = json.loads(echo.output(clients, answer["OutputLocation"])[0])
+    assert (result["accept"], result["custom_attributes"], result["content_type"]) == (
+        "application/json",
+        "trace=42",
+        "application/json",
+    )
+
+
+def test_error_notification_field_by_field(clients: Clients, echo: Deployed) -> None:
+    answer = _submit(clients, echo, {"fail": "exact"}, Accept="application/json")
+    assert echo.notifications is not None
+    message = echo.notifications.wait_for(answer["InferenceId"])
+    assert set(message) == {
+        "awsRegion", "eventTime", "receivedTime", "invocationStatus", "requestParameters",
+        "inferenceId", "eventVersion", "eventSource", "eventName", "failureReason",
+        "responseBody",
+    }  # fmt: skip
+    assert message["failureReason"] == (
+        "ClientError: Received server error (500) from model. See the SageMaker Endpoint logs "
+        "in your account for more information."
+    )
+    assert (message["awsRegion"], message["inferenceId"]) == ("us-east-1", answer["InferenceId"])
+    assert (message["eventVersion"], message["eventSource"], message["eventName"]) == (
+        "1.0",
+        "aws:sagemaker",
+        "InferenceResult",
+    )
+    assert message["requestParameters"] == {
+        "accept": "application/json",
+        "contentType": "application/json",
+        "endpointName": echo.name,
+    }
+    assert message["responseBody"]["encoding"] == "BASE64"
+    assert set(message["responseBody"]) == {"content", "message", "encoding"}
+    for stamp in (message["eventTime"], message["receivedTime"]):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+    assert message["receivedTime"] <= message["eventTime"]
 
 
 def test_client_inference_id_is_kept(clients: Clients, echo: Deployed) -> None:
@@ -174,6 +231,12 @@ def test_worker_crash_fails_the_request_then_the_endpoint_recovers(
         ({}, "InputLocation or Body is required"),
         ({"Body": b"{}", "InputLocation": "s3://b/k"}, "not both"),
         ({"Body": b"x" * 128_001}, "inline limit is 128000 bytes"),
+        # AWS's ranges: RequestTTLSeconds 60-21600 (the stack accepts 1-59, README),
+        # InvocationTimeoutSeconds 1-3600.
+        ({"Body": b"{}", "RequestTTLSeconds": 21601}, "less than or equal to 21600"),
+        ({"Body": b"{}", "RequestTTLSeconds": 0}, "greater than or equal to 1"),
+        ({"Body": b"{}", "InvocationTimeoutSeconds": 3601}, "less than or equal to 3600"),
+        ({"Body": b"{}", "InvocationTimeoutSeconds": 0}, "greater than or equal to 1"),
     ],
 )
 def test_bad_requests_are_validation_errors(
@@ -185,6 +248,16 @@ def test_bad_requests_are_validation_errors(
     assert needle in info.value.response["Error"]["Message"]
 
 
+def test_inline_body_of_exactly_128000_bytes_is_accepted(clients: Clients, echo: Deployed) -> None:
+    body = b'{"value": "' + b"x" * (128_000 - 13) + b'"}'
+    assert len(body) == 128_000
+    answer = clients.rt.invoke_endpoint_async(
+        EndpointName=echo.name, Body=body, ContentType="application/json"
+    )
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert len(json.loads(echo.output(clients, answer["OutputLocation"])[0])["echo"]) == 127_987
+
+
 def test_unknown_endpoint_is_the_runtimes_validation_error(clients: Clients) -> None:
     with pytest.raises(clients.rt.exceptions.ClientError) as info:
         clients.rt.invoke_endpoint_async(EndpointName="no-such-endpoint", Body=b"{}")
@@ -192,6 +265,9 @@ def test_unknown_endpoint_is_the_runtimes_validation_error(clients: Clients) -> 
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error["Code"] == "ValidationError"
     assert error["Message"] == "Endpoint no-such-endpoint of account 123456789012 not found."
+    # The runtime's error code travels in x-amzn-ErrorType (FACTS.md), as botocore reads it.
+    headers = info.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amzn-errortype"] == "ValidationError"
 
 
 def test_invoke_endpoint_on_async_endpoint_is_refused(clients: Clients, echo: Deployed) -> None:

@@ -24,6 +24,23 @@ def test_invoke_returns_the_handlers_body_and_content_type(
     assert json.loads(answer["Body"].read())["echo"] == "rt"
 
 
+def test_accept_and_custom_attributes_reach_the_handler(
+    clients: Clients, realtime: Deployed
+) -> None:
+    answer = clients.rt.invoke_endpoint(
+        EndpointName=realtime.name,
+        Body=b'{"value": 1}',
+        ContentType="application/json",
+        Accept="application/json",
+        CustomAttributes="c000b4f9-df62-4c85-a0bf-7c525f9104a4",
+    )
+    result = json.loads(answer["Body"].read())
+    assert (result["accept"], result["custom_attributes"]) == (
+        "application/json",
+        "c000b4f9-df62-4c85-a0bf-7c525f9104a4",
+    )
+
+
 def test_handler_error_is_a_model_error(clients: Clients, realtime: Deployed) -> None:
     with pytest.raises(clients.rt.exceptions.ModelError) as info:
         clients.rt.invoke_endpoint(
@@ -33,6 +50,7 @@ def test_handler_error_is_a_model_error(clients: Clients, realtime: Deployed) ->
         )
     response = info.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "ModelError"
     assert response["OriginalStatusCode"] == 500
     # MMS/TorchServe-style JSON error body, as the PyTorch image answers (FACTS.md)
     assert json.loads(response["OriginalMessage"]) == {
