@@ -156,11 +156,15 @@ def _env_defaults(parser: argparse.ArgumentParser) -> None:
         if not action.option_strings or action.dest in ("help", "version"):
             continue
         long = max(action.option_strings, key=len).lstrip("-")
-        raw = os.environ.get("CHECKRUN_" + long.replace("-", "_").upper())
+        name = "CHECKRUN_" + long.replace("-", "_").upper()
+        raw = os.environ.get(name)
         if raw is None:
             continue
         if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
-            truthy = raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                raise UsageError(f"{name}: expected 1/true/yes/on or 0/false/no/off, found {raw!r}")
+            truthy = word in ("1", "true", "yes", "on")
             action.default = truthy if isinstance(action, argparse._StoreTrueAction) else not truthy
         elif isinstance(action, argparse._CountAction):
             action.default = int(raw) if raw.strip().isdigit() else 0
@@ -170,7 +174,10 @@ def _env_defaults(parser: argparse.ArgumentParser) -> None:
             try:
                 action.default = action.type(raw) if callable(action.type) else raw
             except (TypeError, ValueError) as exc:
-                raise UsageError(f"CHECKRUN_{long.upper()}: {exc}") from exc
+                raise UsageError(f"{name}: {exc}") from exc
+            if action.choices is not None and action.default not in action.choices:
+                choices = ", ".join(map(str, action.choices))
+                raise UsageError(f"{name}: invalid choice {raw!r} (choose from {choices})")
 
 
 def _normalise(argv: list[str]) -> list[str]:

@@ -171,6 +171,40 @@ def test_options_come_from_checkrun_env_vars(
     capsys.readouterr()
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "CHECKRUN_LOG_FORMAT",
+            "xml",
+            "error: CHECKRUN_LOG_FORMAT: invalid choice 'xml' "
+            "(choose from auto, rich, plain, json)",
+        ),
+        (
+            "CHECKRUN_FAIL_FAST",
+            "maybe",
+            "error: CHECKRUN_FAIL_FAST: expected 1/true/yes/on or 0/false/no/off, found 'maybe'",
+        ),
+    ],
+)
+def test_bad_checkrun_env_options_exit_3_naming_the_variable(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    """A typo in CHECKRUN_<OPTION> is refused like the same typo on the command line."""
+    path = checklist(tmp_path, item("a", PASS))
+    monkeypatch.setenv(name, value)
+    assert main([str(path), "--report-dir", str(tmp_path / "r")]) == 3
+    assert capsys.readouterr().err.splitlines() == [message]
+    assert not (tmp_path / "r").exists()
+    monkeypatch.setenv(name, "off" if name == "CHECKRUN_FAIL_FAST" else "plain")
+    assert main([str(path), "--report-dir", str(tmp_path / "r")]) == 0
+
+
 def test_json_log_format_is_one_object_per_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
