@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -183,6 +184,9 @@ class Runtime:
                 f"Body is {len(body)} bytes; the inline limit is {INLINE_BODY_LIMIT} bytes "
                 "(use InputLocation for larger payloads).",
             )
+        invalid = header_constraint_error(header)
+        if invalid:
+            return _validation(start_response, invalid)
         limits = request_limits(
             header("X-Amzn-SageMaker-RequestTTLSeconds"),
             header("X-Amzn-SageMaker-InvocationTimeoutSeconds"),
@@ -302,6 +306,50 @@ class Runtime:
                 "ErrorCode": "CLIENT_ERROR_FROM_MODEL",
             },
         )
+
+
+# botocore's sagemaker-runtime model: (member, header, max length, pattern). botocore checks
+# only minimum lengths client-side; SageMaker refuses the rest with ValidationError.
+_HEADER_CONSTRAINTS = (
+    ("inferenceId", "X-Amzn-SageMaker-Inference-Id", 64, re.compile(r"\S[\x20-\x7e]*")),
+    (
+        "inputLocation",
+        "X-Amzn-SageMaker-InputLocation",
+        1024,
+        re.compile(r"(https|s3)://[^/]+/?.*"),
+    ),
+    (
+        "s3OutputPathExtension",
+        "X-Amzn-SageMaker-S3OutputPathExtension",
+        512,
+        re.compile(r"(?!s3:|https:)[a-zA-Z0-9!_.*'()/-]+"),
+    ),
+    (
+        "filename",
+        "X-Amzn-SageMaker-Filename",
+        32,
+        re.compile(r"(?!.*\..*\.)[a-zA-Z0-9][a-zA-Z0-9-_.]*"),
+    ),
+)
+
+
+def header_constraint_error(header: Any) -> str | None:
+    """SageMaker's ValidationError message for a header beyond its length or pattern, or None."""
+    for name, key, longest, pattern in _HEADER_CONSTRAINTS:
+        value = header(key)
+        if value is None:
+            continue
+        if len(value) > longest:
+            return (
+                f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {longest}"
+            )
+        if not pattern.fullmatch(value):
+            return (
+                f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
+                f"constraint: Member must satisfy regular expression pattern: {pattern.pattern}"
+            )
+    return None
 
 
 def request_limits(ttl: str | None, timeout: str | None) -> tuple[float, float] | str:

@@ -237,6 +237,7 @@ def test_worker_crash_fails_the_request_then_the_endpoint_recovers(
         ({"Body": b"{}", "RequestTTLSeconds": 0}, "greater than or equal to 1"),
         ({"Body": b"{}", "InvocationTimeoutSeconds": 3601}, "less than or equal to 3600"),
         ({"Body": b"{}", "InvocationTimeoutSeconds": 0}, "greater than or equal to 1"),
+        ({"Body": b"{}", "InferenceId": "i" * 65}, "less than or equal to 64"),
     ],
 )
 def test_bad_requests_are_validation_errors(

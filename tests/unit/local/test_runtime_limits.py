@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.local.runtime import request_limits
+from runner.local.runtime import header_constraint_error, request_limits
 
 
 def test_defaults_are_sagemakers() -> None:
@@ -36,3 +36,29 @@ def test_out_of_range_is_a_validation_message(
 ) -> None:
     message = request_limits(ttl, timeout)
     assert isinstance(message, str) and needle in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("X-Amzn-SageMaker-Inference-Id", "x" * 65, "at 'inferenceId' failed"),
+        ("X-Amzn-SageMaker-Inference-Id", " leading-space", "regular expression"),
+        ("X-Amzn-SageMaker-InputLocation", "ftp://b/k", "at 'inputLocation'"),
+        ("X-Amzn-SageMaker-S3OutputPathExtension", "s3://b/x", "at 's3OutputPathExtension'"),
+        ("X-Amzn-SageMaker-Filename", "a.b.c", "at 'filename'"),
+        ("X-Amzn-SageMaker-Filename", "x" * 33, "length less than or equal to 32"),
+    ],
+)
+def test_header_constraints_of_the_service_model(key: str, value: str, needle: str) -> None:
+    message = header_constraint_error({key: value}.get)
+    assert message is not None and needle in message
+
+
+def test_valid_headers_pass() -> None:
+    headers = {
+        "X-Amzn-SageMaker-Inference-Id": "x" * 64,
+        "X-Amzn-SageMaker-InputLocation": "s3://bucket/in/k.json",
+        "X-Amzn-SageMaker-S3OutputPathExtension": "batch-7/part_(1)",
+        "X-Amzn-SageMaker-Filename": "r.json",
+    }
+    assert header_constraint_error(headers.get) is None
