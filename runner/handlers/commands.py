@@ -88,7 +88,7 @@ def build_spec(args: argparse.Namespace) -> HandlerSpec:
     base: dict[str, Any] = load_spec(target).model_dump() if is_spec else {}
     base_dir = target.parent if is_spec else Path.cwd()
     if not is_spec:
-        base["model"] = str(target)
+        base["model"] = str(target.absolute())  # like --payloads: --save-spec stays usable
         base["handler_name"] = target.name.removesuffix(".tar.gz").removesuffix(".tgz") or "model"
     if "model_fn" in args.skip:
         raise UsageError(f"--skip model_fn: {MODEL_FN_ALWAYS_RUNS}")

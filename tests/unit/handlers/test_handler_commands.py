@@ -118,6 +118,21 @@ def test_spec_with_relative_paths_run_from_another_folder(
     assert "all checks passed" in capsys.readouterr().out
 
 
+def test_save_spec_from_relative_flags_loads_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: `checkrun handler MODEL --payloads P --save-spec specs/x.json --check`, then
+    `checkrun handler specs/x.json` (paths in a spec are relative to the spec file)."""
+    (tmp_path / "model").symlink_to(SCORER, target_is_directory=True)
+    (tmp_path / "payloads").symlink_to(FIXTURES / "payloads" / "records")
+    monkeypatch.chdir(tmp_path)
+    argv = ["model", "--payloads", "payloads", "--save-spec", "specs/x.json", "--check"]
+    assert run_handler_command(_args(add_handler_arguments, argv)) == 0
+    monkeypatch.chdir(tmp_path / "specs")
+    args = _args(add_handler_arguments, ["x.json", "--check"])
+    assert run_handler_command(args) == 0
+
+
 def test_invalid_spec_lists_every_problem(tmp_path: Path) -> None:
     argv = [str(tmp_path / "model.tar.gz"), "--payloads", str(tmp_path / "none")]
     with pytest.raises(HandlerSpecError) as info:
