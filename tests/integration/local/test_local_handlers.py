@@ -83,7 +83,13 @@ def test_unsupported_content_type_is_a_415_model_error(
 ) -> None:
     with pytest.raises(clients.rt.exceptions.ModelError) as info:
         _invoke(clients, endpoints["defaults"], b"\xff\xd8", "image/jpeg")
-    assert info.value.response["OriginalStatusCode"] == 415
+    response = info.value.response
+    assert response["OriginalStatusCode"] == 415
+    # FACTS.md's format: 'Received client error (400) from primary with message "...". See ...'
+    original = response["OriginalMessage"]
+    assert response["Error"]["Message"].startswith(
+        f'Received client error (415) from primary with message "{original}". See https://'
+    )
 
 
 def test_sagemaker_program_at_archive_root(

@@ -87,3 +87,14 @@ def test_unknown_endpoint(clients: Clients) -> None:
         "Code": "ValidationError",
         "Message": "Endpoint missing-rt of account 123456789012 not found.",
     }
+
+
+def test_body_over_6_mb_is_refused(clients: Clients, realtime: Deployed) -> None:
+    # botocore's InvokeEndpoint Body max is 6,291,456 bytes (FACTS.md: 6 MB); it does not check
+    # maximums client-side, so the runtime must.
+    with pytest.raises(clients.rt.exceptions.ClientError) as info:
+        clients.rt.invoke_endpoint(
+            EndpointName=realtime.name, Body=b"x" * (6 * 1024 * 1024 + 1), ContentType="text/plain"
+        )
+    assert info.value.response["Error"]["Code"] == "ValidationError"
+    assert "6 MB" in info.value.response["Error"]["Message"]
