@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 PORT_LINE = "CHECKRUN_WORKER_PORT="
+CUSTOM_ATTRIBUTES = (
+    "X-Amzn-SageMaker-Custom-Attributes"  # the one answer header SageMaker passes on
+)
 FLASK_IMAGES = ("sklearn", "xgboost")
 
 
@@ -59,9 +62,17 @@ class _Handler(BaseHTTPRequestHandler):
         # Keep-alive + Nagle + delayed ACK would add ~40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -88,12 +99,14 @@ class _Handler(BaseHTTPRequestHandler):
         from runner.model.codecs import HandlerError
 
         runtime = _State.runtime
+        answer_headers: dict[str, str] = {}
         try:
             out, content_type = runtime.invoke(
                 body,
                 self.headers.get("Content-Type", ""),
                 self.headers.get("Accept", ""),
                 dict(self.headers.items()),  # Custom-Attributes reach context.get_request_header
+                answer_headers,  # and context.set_response_header's come back
             )
         except HandlerError as exc:
             print(f"invocation failed: {exc}", flush=True)
@@ -106,7 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"{type(exc).__name__}: {exc}"
             self._send(500, *error_body(500, message, _State.framework))
             return
-        self._send(200, out, content_type)
+        custom = {k: v for k, v in answer_headers.items() if k.lower() == CUSTOM_ATTRIBUTES.lower()}
+        self._send(200, out, content_type, custom)
 
 
 def _load(model_dir: Path, framework: str | None) -> None:

@@ -148,6 +148,7 @@ class Context:
     model_dir: str
     system_properties: dict[str, Any] = field(default_factory=dict)
     request_headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     def get_request_header(self, idx: int, key: str) -> str | None:
         """A header of the request being answered (e.g. X-Amzn-SageMaker-Custom-Attributes),
@@ -158,6 +159,11 @@ class Context:
             if name.lower() == wanted:
                 return value
         return None
+
+    def set_response_header(self, idx: int, key: str, value: str) -> None:
+        """A header of the answer; SageMaker passes X-Amzn-SageMaker-Custom-Attributes back to
+        the InvokeEndpoint caller."""
+        self.response_headers[key] = value
 
 
 def _call(function: Callable[..., Any], args: tuple[Any, ...], context: Context) -> Any:
@@ -243,17 +249,23 @@ class HandlerRuntime:
         content_type: str,
         accept: str,
         headers: Mapping[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
     ) -> tuple[bytes, str]:
         """Answer one request: transform_fn, or input_fn -> predict_fn -> output_fn.
 
         `headers` are the request's own (the handler reads e.g. X-Amzn-SageMaker-Custom-Attributes
         with `context.get_request_header(0, name)`); each request gets its own context, as
-        requests are answered concurrently."""
+        requests are answered concurrently. What the handler sets with
+        `context.set_response_header(0, name, value)` lands in `response_headers`."""
         content_type = content_type or codecs.JSON
         accept = self.default_accept(accept)
         if self.model is None:
             self.load_model()
-        context = replace(self.context, request_headers=dict(headers or {}))
+        context = replace(
+            self.context,
+            request_headers=dict(headers or {}),
+            response_headers=response_headers if response_headers is not None else {},
+        )
         if self.handler.transform_fn is not None:
             result = _call(
                 self.handler.transform_fn, (self.model, body, content_type, accept), context

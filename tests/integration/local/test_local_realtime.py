@@ -39,6 +39,18 @@ def test_accept_and_custom_attributes_reach_the_handler(
         "application/json",
         "c000b4f9-df62-4c85-a0bf-7c525f9104a4",
     )
+    assert "CustomAttributes" not in answer  # the container set none
+
+
+def test_custom_attributes_the_container_sets_come_back(
+    clients: Clients, realtime: Deployed
+) -> None:
+    answer = clients.rt.invoke_endpoint(
+        EndpointName=realtime.name,
+        Body=b'{"value": 1, "answer_attributes": "model-version=7"}',
+        ContentType="application/json",
+    )
+    assert answer["CustomAttributes"] == "model-version=7"
 
 
 def test_handler_error_is_a_model_error(clients: Clients, realtime: Deployed) -> None:
