@@ -144,6 +144,17 @@ def test_error_notification_field_by_field(clients: Clients, echo: Deployed) -> 
     assert message["receivedTime"] <= message["eventTime"]
 
 
+def test_response_body_only_in_the_topics_include_inference_response_in_names(
+    clients: Clients, deployer: Deployer
+) -> None:
+    deployed = deployer.deploy("echo", include_response_in=["SUCCESS_NOTIFICATION_TOPIC"])
+    ok = _submit(clients, deployed, {"value": 1})
+    failed = _submit(clients, deployed, {"fail": "no body for me"})
+    assert deployed.notifications is not None
+    assert "responseBody" in deployed.notifications.wait_for(ok["InferenceId"])
+    assert "responseBody" not in deployed.notifications.wait_for(failed["InferenceId"])
+
+
 def test_client_inference_id_is_kept(clients: Clients, echo: Deployed) -> None:
     inference_id = f"my-id-{uuid.uuid4().hex}"
     answer = _submit(clients, echo, {"value": 1}, InferenceId=inference_id)

@@ -55,5 +55,7 @@ def test_response_body_included_only_up_to_128_kb() -> None:
     small = _message(succeeded=True, response_body=b"hello")
     assert base64.b64decode(small["responseBody"]["content"]) == b"hello"
     assert small["responseBody"]["encoding"] == "BASE64"
+    edge = _message(succeeded=True, response_body=b"x" * (128 * 1024))
+    assert len(base64.b64decode(edge["responseBody"]["content"])) == 128 * 1024
     big = _message(succeeded=True, response_body=b"x" * (128 * 1024 + 1))
     assert "responseBody" not in big
