@@ -363,9 +363,25 @@ def load_spec(path: Path) -> HandlerSpec:
         raise HandlerSpecError(Problem("the spec must be a JSON object", file=str(path)))
     try:
         spec = HandlerSpec.model_validate(data)
-    except ValidationError as exc:
-        raise HandlerSpecError(validation_problems(exc, str(path))) from None
+    except ValidationError as exc:  # with the missing files too: every problem in one pass
+        problems = validation_problems(exc, str(path)) + _missing_files(data, path)
+        raise HandlerSpecError(problems) from None
     return spec.with_base_dir(path.parent)
+
+
+def _missing_files(data: dict[str, Any], path: Path) -> list[Problem]:
+    """`model` / `payloads` (or their aliases) naming nothing, relative to the spec file."""
+    problems = []
+    fields = (
+        ("model", "model", ("model", "packaged_model_path", "model_dir")),
+        ("payloads", "payload samples", ("payloads", "payload_samples_path")),
+    )
+    for name, what, aliases in fields:
+        value = next((data[a] for a in aliases if isinstance(data.get(a), str)), None)
+        if value and not (path.parent / Path(value).expanduser()).exists():
+            where = path.parent / value
+            problems.append(Problem(f"{what} {where} does not exist", str(path), key=name))
+    return problems
 
 
 def save_spec(spec: HandlerSpec, path: Path) -> Path:

@@ -105,12 +105,26 @@ def test_every_field_problem_is_listed(tmp_path: Path) -> None:
     with pytest.raises(HandlerSpecError) as info:
         load_spec(path)
     keys = sorted(p.key or "" for p in info.value.problems)
-    assert keys == ["colour", "handler_name", "timeout_seconds"]
+    assert keys == ["colour", "handler_name", "model", "timeout_seconds"]  # m: missing too
     assert all(p.file == str(path) for p in info.value.problems)
+
+
+def test_field_problems_and_missing_files_are_listed_together(tmp_path: Path) -> None:
+    path = tmp_path / "spec.json"
+    spec = {"handler_name": "h", "packaged_model_path": "m.tar.gz", "payloads": "p", "x": 1}
+    path.write_text(json.dumps(spec))
+    with pytest.raises(HandlerSpecError) as info:
+        load_spec(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: x: unknown key 'x' (expected one of: {', '.join(HandlerSpec.model_fields)})",
+        f"{path}: model: model {tmp_path / 'm.tar.gz'} does not exist",
+        f"{path}: payloads: payload samples {tmp_path / 'p'} does not exist",
+    ]
 
 
 def test_misspelt_spec_key_gets_a_suggestion(tmp_path: Path) -> None:
     path = tmp_path / "spec.json"
+    (tmp_path / "m").mkdir()
     path.write_text(json.dumps({"handler_name": "h", "model": "m", "payloadz": "p"}))
     with pytest.raises(HandlerSpecError) as info:
         load_spec(path)
