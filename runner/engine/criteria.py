@@ -17,7 +17,7 @@ from runner.checklist.expect import check
 from runner.checklist.model import Expectation, Test
 from runner.checklist.template import TemplateError, render
 from runner.engine.redact import redact
-from runner.engine.results import CriterionResult, ExpectationResult
+from runner.engine.results import UNPROVED, CriterionResult, ExpectationResult
 
 LAST = "__last__"  # key of the last step's output in `outputs`
 
@@ -81,7 +81,7 @@ def _unproved(text: str, expect: Expectation, failure: str | None) -> CriterionR
     """A criterion its step gave nothing to check: unmet when a failure stopped the test."""
     if failure is None:
         return CriterionResult(text, None)
-    message = f"not proved: {failure}"
+    message = UNPROVED + failure
     return CriterionResult(
         text, False, ExpectationResult(expect.path, expect.matcher, None, None, False, message)
     )

@@ -82,6 +82,10 @@ class StepResult:
     log: tuple[str, ...] = ()
 
 
+# Message prefix of a criterion that a failed step left unproved (the rest is the failure).
+UNPROVED = "not proved: "
+
+
 @dataclass(frozen=True)
 class CriterionResult:
     """A human pass criterion and the expectation that proved or disproved it."""
@@ -89,6 +93,15 @@ class CriterionResult:
     text: str
     passed: bool | None  # None: not evaluated (test blocked or skipped)
     expectation: ExpectationResult | None = None
+
+    @property
+    def unproved(self) -> bool:
+        """Unmet only because a failed step stopped the test before it could be checked."""
+        return (
+            self.passed is False
+            and self.expectation is not None
+            and self.expectation.message.startswith(UNPROVED)
+        )
 
 
 @dataclass(frozen=True)

@@ -273,10 +273,19 @@ def _issues(result: RunResult) -> list[Issue]:
         anchor = f"test-{test.id}"
         if test.status is Status.FAILED:
             unmet = [c for c in test.criteria if c.passed is False]
+            # Criteria the failure left unproved share one cause: say it once.
+            unproved = [c.text for c in unmet if c.unproved]
             texts = [
-                c.text + (f" — {c.expectation.message}" if c.expectation else "") for c in unmet
-            ] or [failure_message(test)]
-            issues.extend(Issue(test.id, anchor, test.title, t) for t in texts)
+                c.text + (f" — {c.expectation.message}" if c.expectation else "")
+                for c in unmet
+                if not c.unproved
+            ]
+            if unproved:
+                cause = test.reason or failure_message(test)
+                texts.append(f"{cause} — leaves unproved: {'; '.join(unproved)}")
+            issues.extend(
+                Issue(test.id, anchor, test.title, t) for t in texts or [failure_message(test)]
+            )
         elif test.status is Status.BLOCKED:
             issues.append(Issue(test.id, anchor, test.title, blocked_by(test, result)))
     return issues

@@ -103,9 +103,12 @@ def _case(result: RunResult, test: TestResult) -> TestCase:
 
 
 def failure_message(test: TestResult) -> str:
-    """The first unmet criterion; else the first failing expectation or step error."""
+    """The first unmet criterion; else the first failing expectation or step error.
+
+    Criteria a failed step left unproved are skipped: the step's error is the cause.
+    """
     for criterion in test.criteria:
-        if criterion.passed is False:
+        if criterion.passed is False and not criterion.unproved:
             return criterion.text
     for step in test.steps:
         for exp in step.expectations:
