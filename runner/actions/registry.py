@@ -67,6 +67,12 @@ def action(name: str, *, args: type[BaseModel] | None = None) -> Callable[[Actio
     return register
 
 
+def exactly_one(args: BaseModel, *names: str) -> None:
+    """For an args model's validator: ValueError unless exactly one of `names` is given."""
+    if sum(getattr(args, n) is not None for n in names) != 1:
+        raise ValueError(f"give exactly one of {', '.join(names)}")
+
+
 def family_of(name: str) -> str:
     return name.split(".", 1)[0] if "." in name else CORE_FAMILY
 

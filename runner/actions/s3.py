@@ -22,7 +22,7 @@ from runner.actions.aws import (
     jsonable,
     stop_event,
 )
-from runner.actions.registry import ActionOutput, action
+from runner.actions.registry import ActionOutput, action, exactly_one
 from runner.engine.context import StepContext
 from runner.errors import ActionError
 
@@ -90,9 +90,7 @@ class PutArgs(ObjectRef):
 
     @model_validator(mode="after")
     def _one_source(self) -> PutArgs:
-        given = [n for n in ("body", "body_file", "image") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of body, body_file, image")
+        exactly_one(self, "body", "body_file", "image")
         return self
 
 
@@ -111,12 +109,25 @@ def payload_bytes(args: PutArgs, ctx: StepContext) -> tuple[bytes, str]:
     if args.image is not None:
         fmt = args.image.format.lower()
         return render_image(args.image, ctx), args.content_type or f"image/{fmt}"
-    if args.body_file is not None:
-        path = ctx.run.resolve_path(args.body_file)
+    data, ctype, _ = read_body(ctx, args.body, args.body_file, args.content_type, "text/plain")
+    return data, ctype
+
+
+def read_body(
+    ctx: StepContext,
+    body: str | None,
+    body_file: str | None,
+    content_type: str | None,
+    default_type: str,
+) -> tuple[bytes, str, str]:
+    """`body_file`'s bytes (relative to the checklist) or `body`'s text, their content type
+    (given, else guessed from the file name, else `default_type`) and a name for an upload."""
+    if body_file is not None:
+        path = ctx.run.resolve_path(body_file)
         if not path.is_file():
             raise ActionError(f"body_file not found: {path}", code="FileNotFound")
-        return path.read_bytes(), args.content_type or guess_type(path.name)
-    return str(args.body).encode(), args.content_type or "text/plain"
+        return path.read_bytes(), content_type or guess_type(path.name), path.name
+    return str(body).encode(), content_type or default_type, "body"
 
 
 def guess_type(name: str) -> str:

@@ -13,14 +13,13 @@ import threading
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runner.actions import s3 as s3_actions
 from runner.actions.aws import aws_errors, clients, stop_event
-from runner.actions.registry import ActionOutput, action
+from runner.actions.registry import ActionOutput, action, exactly_one
 from runner.actions.waiter import Job, ResultWaiter
 from runner.engine.context import StepContext
 from runner.errors import ActionError
@@ -73,20 +72,8 @@ class InvokeAsyncArgs(BaseModel):
 
     @model_validator(mode="after")
     def _one_input(self) -> InvokeAsyncArgs:
-        given = [n for n in ("body", "body_file", "input_location") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of body, body_file, input_location")
+        exactly_one(self, "body", "body_file", "input_location")
         return self
-
-
-def _input_bytes(args: InvokeAsyncArgs, ctx: StepContext) -> tuple[bytes, str, str]:
-    if args.body_file is not None:
-        path = ctx.run.resolve_path(args.body_file)
-        if not path.is_file():
-            raise ActionError(f"body_file not found: {path}", code="FileNotFound")
-        ctype = args.content_type or s3_actions.guess_type(path.name)
-        return path.read_bytes(), ctype, path.name
-    return str(args.body).encode(), args.content_type or "application/json", "body"
 
 
 def submit_one(args: InvokeAsyncArgs, ctx: StepContext) -> dict[str, Any]:
@@ -97,7 +84,9 @@ def submit_one(args: InvokeAsyncArgs, ctx: StepContext) -> dict[str, Any]:
     content_type = args.content_type
     uploaded: dict[str, Any] | None = None
     if args.input_location is None:
-        data, content_type, name = _input_bytes(args, ctx)
+        data, content_type, name = s3_actions.read_body(
+            ctx, args.body, args.body_file, args.content_type, "application/json"
+        )
         base = args.input_path or async_cfg.get("s3_input_path") or _any_input_path(ctx)
         if not base:
             raise ActionError(
@@ -343,21 +332,16 @@ class InvokeArgs(BaseModel):
 
     @model_validator(mode="after")
     def _one_input(self) -> InvokeArgs:
-        if (self.body is None) == (self.body_file is None):
-            raise ValueError("give exactly one of body, body_file")
+        exactly_one(self, "body", "body_file")
         return self
 
 
 @action("sagemaker.invoke", args=InvokeArgs)
 def invoke(args: InvokeArgs, ctx: StepContext) -> ActionOutput:
     """Real-time InvokeEndpoint; `body` is the response parsed by its content type."""
-    if args.body_file is not None:
-        path = Path(ctx.run.resolve_path(args.body_file))
-        if not path.is_file():
-            raise ActionError(f"body_file not found: {path}", code="FileNotFound")
-        data, ctype = path.read_bytes(), args.content_type or s3_actions.guess_type(path.name)
-    else:
-        data, ctype = str(args.body).encode(), args.content_type or "application/json"
+    data, ctype, _ = s3_actions.read_body(
+        ctx, args.body, args.body_file, args.content_type, "application/json"
+    )
     request: dict[str, Any] = {"EndpointName": args.endpoint, "Body": data, "ContentType": ctype}
     if args.accept:
         request["Accept"] = args.accept
